@@ -1,0 +1,68 @@
+"""Leaky bucket of the Bitrix24 REST limits (facts §3), used by the client to pace and by the emulator to refuse."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A portal's request limit: the bucket holds `burst` requests and drains `rate` per second."""
+
+    name: str
+    burst: float
+    rate: float
+
+
+PLANS: dict[str, Plan] = {
+    "standard": Plan("standard", burst=50, rate=2),
+    "enterprise": Plan("enterprise", burst=250, rate=5),
+    "unlimited": Plan("unlimited", burst=float("inf"), rate=float("inf")),
+}
+
+
+def plan_named(name: str) -> Plan:
+    """Look a plan up by name, with an error that lists the valid ones."""
+    try:
+        return PLANS[name]
+    except KeyError:
+        raise ValueError(f"unknown plan {name!r}: use one of {', '.join(PLANS)}") from None
+
+
+class LeakyBucket:
+    """Counter +1 per request, -rate per second; thread-safe, with an injectable clock for tests."""
+
+    def __init__(self, plan: Plan, clock: Callable[[], float] = time.monotonic) -> None:
+        self._plan = plan
+        self._clock = clock
+        self._level = 0.0
+        self._stamp = clock()
+        self._lock = threading.Lock()
+
+    def _drain(self) -> None:
+        now = self._clock()
+        if self._plan.rate == float("inf"):
+            self._level = 0.0
+        else:
+            self._level = max(0.0, self._level - (now - self._stamp) * self._plan.rate)
+        self._stamp = now
+
+    def try_acquire(self) -> bool:
+        """Count one request if the bucket has room (what the portal does); False means refuse it."""
+        with self._lock:
+            self._drain()
+            if self._level + 1 > self._plan.burst:
+                return False
+            self._level += 1
+            return True
+
+    def reserve(self) -> float:
+        """Count one request now and return how long to wait before sending it (what a polite client does)."""
+        with self._lock:
+            self._drain()
+            self._level += 1
+            excess = self._level - self._plan.burst
+            return 0.0 if excess <= 0 else excess / self._plan.rate

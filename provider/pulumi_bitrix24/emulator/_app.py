@@ -1,0 +1,204 @@
+"""The emulator's HTTP surface: REST calls, the OAuth refresh endpoint and the /_emulator test controls."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import time
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, Router
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ._methods import ApiError
+from ._params import ParamsError, parse_body, parse_query
+from ._portal import Auth, Fault, Portal, masked, normalize_method, time_block
+from ._store import DEFAULT_SCOPES
+
+MAX_BODY_BYTES = 5 * 1024 * 1024
+
+
+class DropConnection(Exception):
+    """Raised by a handler to close the client's connection without any answer."""
+
+
+def error_response(exc: ApiError) -> JSONResponse:
+    return JSONResponse({"error": exc.code, "error_description": exc.description}, status_code=exc.status)
+
+
+async def read_params(request: Request) -> dict[str, Any]:
+    """Query string merged with the body (JSON or form), with a size limit."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise ApiError("INVALID_REQUEST", "Request body is too large", 413)
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise ApiError("INVALID_REQUEST", "Request body is too large", 413)
+    try:
+        params = parse_query(request.url.query)
+        params.update(parse_body(request.headers.get("content-type", ""), body))
+    except ParamsError as exc:
+        raise ApiError("INVALID_REQUEST", str(exc)) from exc
+    return params
+
+
+class RestEndpoints:
+    """Handlers bound to one portal."""
+
+    def __init__(self, portal: Portal) -> None:
+        self.portal = portal
+
+    async def webhook(self, request: Request) -> Response:
+        user_id, code = request.path_params["user_id"], request.path_params["code"]
+        return await self._rest(request, lambda _params: self.portal.webhook_auth(user_id, code))
+
+    async def oauth(self, request: Request) -> Response:
+        return await self._rest(request, lambda params: self.portal.token_auth(str(params.pop("auth", ""))))
+
+    async def _rest(self, request: Request, authenticate: Any) -> Response:
+        started = time.time()
+        method = normalize_method(request.path_params["method"])
+        entry: dict[str, Any] = {"time": started, "method": method, "auth": None, "params": {}}
+        try:
+            params = await read_params(request)
+            entry["params"] = masked(params)
+            if not self.portal.bucket.try_acquire():
+                raise ApiError("QUERY_LIMIT_EXCEEDED", "Too many requests", 503)
+            auth: Auth = authenticate(params)
+            entry["auth"] = auth.kind
+            await self._apply_fault(method)
+            result = self.portal.call(method, auth, params)
+            response: Response = JSONResponse({"result": result, "time": time_block(started)})
+            entry.update(status=200, error=None)
+        except ApiError as exc:
+            response = error_response(exc)
+            entry.update(status=exc.status, error=exc.code)
+        except DropConnection:
+            entry.update(status=None, error="dropped")
+            raise
+        finally:
+            self.portal.record(entry)
+        return response
+
+    async def _apply_fault(self, method: str) -> None:
+        fault = self.portal.take_fault(method)
+        if fault is None:
+            return
+        if fault.stall:
+            await asyncio.sleep(fault.stall)
+        if fault.drop:
+            raise DropConnection
+        if fault.error:
+            raise ApiError(fault.error, fault.description, fault.status)
+
+    async def refresh(self, request: Request) -> Response:
+        """`/oauth/token/?grant_type=refresh_token&client_id&client_secret&refresh_token` (facts §2)."""
+        q = request.query_params
+        if q.get("grant_type") != "refresh_token":
+            return JSONResponse({"error": "invalid_request", "error_description": "grant_type"}, 400)
+        client_id = q.get("client_id", "")
+        secret = self.portal.store.oauth_secret(client_id)
+        if secret is None or secret != q.get("client_secret"):
+            return JSONResponse({"error": "invalid_client", "error_description": "Invalid client"}, 401)
+        tokens = self.portal.store.rotate_refresh_token(client_id, q.get("refresh_token", ""))
+        if tokens is None:
+            return JSONResponse({"error": "invalid_grant", "error_description": "Invalid refresh token"}, 400)
+        base = str(request.base_url)
+        tokens.update(
+            client_endpoint=base + "rest/", server_endpoint=base + "rest/", domain=request.url.netloc,
+            member_id="emulator", status="L", user_id=1,
+        )
+        return JSONResponse(tokens)
+
+
+class Controls:
+    """`/_emulator/*`: journal, state, reset, faults, extra webhooks and OAuth apps; loopback only."""
+
+    def __init__(self, portal: Portal) -> None:
+        self.portal = portal
+
+    async def journal(self, request: Request) -> Response:
+        if request.method == "DELETE":
+            self.portal.journal.clear()
+        return JSONResponse(list(self.portal.journal))
+
+    async def state(self, request: Request) -> Response:
+        return JSONResponse(self.portal.state())
+
+    async def reset(self, request: Request) -> Response:
+        self.portal.store.reset()
+        self.portal.journal.clear()
+        self.portal.faults.clear()
+        return JSONResponse({"ok": True})
+
+    async def faults(self, request: Request) -> Response:
+        spec = await request.json()
+        fault = Fault(
+            count=int(spec.get("count", 1)),
+            error=spec.get("error"),
+            status=int(spec.get("status", 400)),
+            description=str(spec.get("description", "Injected fault")),
+            drop=bool(spec.get("drop", False)),
+            stall=float(spec.get("stall", 0)),
+        )
+        self.portal.add_fault(str(spec["method"]), fault)
+        return JSONResponse({"ok": True})
+
+    async def webhooks(self, request: Request) -> Response:
+        spec = await request.json()
+        scopes = tuple(spec.get("scopes", DEFAULT_SCOPES))
+        code = self.portal.store.add_webhook(int(spec.get("user_id", 1)), scopes)
+        return JSONResponse({"webhook_url": f"{request.base_url}rest/{spec.get('user_id', 1)}/{code}/"})
+
+    async def oauth(self, request: Request) -> Response:
+        spec = await request.json()
+        client_id, client_secret = self.portal.store.add_oauth_app()
+        lifetime = float(spec.get("lifetime", self.portal.token_lifetime))
+        tokens = self.portal.store.issue_token(client_id, lifetime, tuple(spec.get("scopes", DEFAULT_SCOPES)))
+        return JSONResponse({"client_secret": client_secret, "portal_url": str(request.base_url), **tokens})
+
+    async def expire_tokens(self, request: Request) -> Response:
+        self.portal.store.expire_tokens()
+        return JSONResponse({"ok": True})
+
+
+class LoopbackOnly:
+    """Refuses /_emulator/ to anyone but this machine; turns DropConnection into a closed socket."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/_emulator/"):
+            host = (scope.get("client") or ("0.0.0.0", 0))[0]
+            if not ipaddress.ip_address(host).is_loopback:
+                await JSONResponse({"error": "ACCESS_DENIED"}, 403)(scope, receive, send)
+                return
+        try:
+            await self.app(scope, receive, send)
+        except DropConnection:
+            # uvicorn hands the app a bound method of its request cycle, which holds the transport.
+            transport = getattr(getattr(send, "__self__", None), "transport", None)
+            if transport is not None:
+                transport.abort()
+
+
+def build_app(portal: Portal) -> ASGIApp:
+    rest, controls = RestEndpoints(portal), Controls(portal)
+    routes = [
+        Route("/rest/{user_id:int}/{code}/{method}", rest.webhook, methods=["GET", "POST"]),
+        Route("/rest/{method}", rest.oauth, methods=["GET", "POST"]),
+        Route("/oauth/token/", rest.refresh, methods=["GET", "POST"]),
+        Route("/_emulator/journal", controls.journal, methods=["GET", "DELETE"]),
+        Route("/_emulator/state", controls.state),
+        Route("/_emulator/reset", controls.reset, methods=["POST"]),
+        Route("/_emulator/faults", controls.faults, methods=["POST"]),
+        Route("/_emulator/webhooks", controls.webhooks, methods=["POST"]),
+        Route("/_emulator/oauth", controls.oauth, methods=["POST"]),
+        Route("/_emulator/expire-tokens", controls.expire_tokens, methods=["POST"]),
+    ]
+    return LoopbackOnly(Router(routes=routes))

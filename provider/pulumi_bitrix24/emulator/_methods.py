@@ -1,0 +1,347 @@
+"""The imbot REST methods as the Bitrix24 im module implements them (facts §5, §6, marked "source")."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from ._store import Record, Store
+
+MAX_BOTS_PER_APP = 5
+BOT_EVENTS = (
+    "EVENT_MESSAGE_ADD",
+    "EVENT_MESSAGE_UPDATE",
+    "EVENT_MESSAGE_DELETE",
+    "EVENT_WELCOME_MESSAGE",
+    "EVENT_BOT_DELETE",
+)
+REQUIRED_BOT_EVENTS = ("EVENT_MESSAGE_ADD", "EVENT_WELCOME_MESSAGE", "EVENT_BOT_DELETE")
+APP_FLAGS = ("HIDDEN", "EXTRANET_SUPPORT", "LIVECHAT_SUPPORT", "IFRAME_POPUP")
+_JS_PARAM_RULES = {
+    "PUT": re.compile(r"/[A-Za-z0-9\-_+]{2,}(?: [^ ]+)*"),
+    "SEND": re.compile(r"/[A-Za-z0-9\-_+]{2,}(?: [^ ]+)*"),
+    "CALL": re.compile(r"[0-9 \-+()#]+$"),
+    "SUPPORT": re.compile(r"[0-9a-fA-F]{32}$"),
+}
+_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")
+
+
+class ApiError(Exception):
+    """A REST error envelope: code, description and HTTP status."""
+
+    def __init__(self, code: str, description: str, status: int = 400) -> None:
+        super().__init__(f"{code}: {description}")
+        self.code = code
+        self.description = description
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: the REST app that will own what it creates, or None in webhook mode."""
+
+    oauth_client_id: str | None
+
+    def owner(self, params: dict[str, Any]) -> str:
+        """The owning app id; webhooks must name theirs with CLIENT_ID (facts §6.1)."""
+        if self.oauth_client_id is not None:
+            return self.oauth_client_id
+        client_id = str(params.get("CLIENT_ID") or "")
+        if not client_id:
+            raise ApiError("ACCESS_DENIED", "Client ID not specified", 403)
+        return "custom" + client_id
+
+
+def _flag(value: Any) -> str:
+    return "Y" if str(value).upper() == "Y" or value is True else "N"
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _is_https_url(value: Any) -> bool:
+    parts = urlsplit(str(value or ""))
+    return parts.scheme == "https" and bool(parts.hostname)
+
+
+def _is_image(value: Any) -> bool:
+    try:
+        raw = base64.b64decode(str(value), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return raw.startswith(_IMAGE_MAGIC)
+
+
+def _fields(params: dict[str, Any]) -> dict[str, Any]:
+    fields = params.get("FIELDS")
+    return fields if isinstance(fields, dict) else {}
+
+
+def _owned(store: Store, kind: str, object_id: int, owner: str, missing: ApiError) -> Record:
+    record = store.get(kind, object_id)
+    if record is None:
+        raise missing
+    if record.owner != owner:
+        raise ApiError("APP_ID_ERROR", "Application does not own this object")
+    return record
+
+
+def _languages(value: Any, with_params: bool = False) -> list[dict[str, str]]:
+    """LANG entries without LANGUAGE_ID or TITLE are skipped; ids are lowercased (facts §5.1)."""
+    entries = value.values() if isinstance(value, dict) else value if isinstance(value, list) else []
+    keys = ("DESCRIPTION", "COPYRIGHT") if not with_params else ("PARAMS",)
+    result = []
+    for entry in entries:
+        if not isinstance(entry, dict) or not entry.get("LANGUAGE_ID") or not entry.get("TITLE"):
+            continue
+        item = {"LANGUAGE_ID": str(entry["LANGUAGE_ID"]).lower(), "TITLE": str(entry["TITLE"])}
+        item.update({k: str(entry.get(k) or "") for k in keys})
+        result.append(item)
+    return result
+
+
+# --- bots ----------------------------------------------------------------------------------------
+def _bot_events(source: dict[str, Any], required: tuple[str, ...]) -> dict[str, str]:
+    events = dict.fromkeys(BOT_EVENTS, source["EVENT_HANDLER"]) if source.get("EVENT_HANDLER") else {}
+    events.update({k: source[k] for k in BOT_EVENTS if source.get(k)})
+    for name in BOT_EVENTS:
+        if (name in required and not events.get(name)) or (name in events and not _is_https_or_http(events[name])):
+            raise ApiError(f"{name}_ERROR", f"Handler for \"{name}\" must be a valid URL")
+    return {k: str(v) for k, v in events.items()}
+
+
+def _is_https_or_http(value: Any) -> bool:
+    parts = urlsplit(str(value))
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _bot_properties(value: Any) -> dict[str, str]:
+    props = {str(k).upper(): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+    if "PERSONAL_PHOTO" in props and not _is_image(props["PERSONAL_PHOTO"]):
+        del props["PERSONAL_PHOTO"]
+    return props
+
+
+def bot_register(store: Store, caller: Caller, params: dict[str, Any]) -> Any:
+    owner = caller.owner(params)
+    code = str(params.get("CODE") or "")
+    if not code:
+        raise ApiError("CODE_ERROR", "Bot code isn't specified")
+    for bot in store.all("bot"):
+        if bot.data["CODE"] == code:
+            return bot.id
+    events = _bot_events(params, REQUIRED_BOT_EVENTS)
+    props = _bot_properties(params.get("PROPERTIES"))
+    if not props.get("NAME") and not props.get("LAST_NAME"):
+        raise ApiError("NAME_ERROR", "Bot name isn't specified")
+    if sum(1 for bot in store.all("bot") if bot.owner == owner) >= MAX_BOTS_PER_APP:
+        raise ApiError("MAX_COUNT_ERROR", "Has reached the maximum number of bots for application")
+    bot_type = str(params.get("TYPE") or "B").upper()
+    bot_type = bot_type if bot_type in ("B", "O", "H", "S") else "B"
+    openline = "Y" if bot_type == "O" else _flag(params.get("OPENLINE"))
+    data = {"CODE": code, "TYPE": bot_type, "OPENLINE": openline, "PROPERTIES": props, **events}
+    return store.insert("bot", owner, data)
+
+
+def bot_update(store: Store, caller: Caller, params: dict[str, Any]) -> Any:
+    owner = caller.owner(params)
+    bot = _owned(store, "bot", _int(params.get("BOT_ID")), owner, ApiError("BOT_ID_ERROR", "Bot not found"))
+    fields = _fields(params)
+    if not fields:
+        raise ApiError("WRONG_REQUEST", "Update fields can't be empty")
+    data = dict(bot.data)
+    data.update(_bot_events(fields, ()))
+    if fields.get("CODE"):
+        data["CODE"] = str(fields["CODE"])
+    if "PROPERTIES" in fields:
+        props = {**data["PROPERTIES"], **_bot_properties(fields["PROPERTIES"])}
+        if not props.get("NAME") and not props.get("LAST_NAME"):
+            raise ApiError("NAME_ERROR", "Bot name can't be empty")
+        data["PROPERTIES"] = props
+    store.replace(bot.id, data)
+    return True
+
+
+def bot_unregister(store: Store, caller: Caller, params: dict[str, Any]) -> Any:
+    owner = caller.owner(params)
+    bot = _owned(store, "bot", _int(params.get("BOT_ID")), owner, ApiError("BOT_ID_ERROR", "Bot not found"))
+    for kind in ("app", "command"):
+        for record in store.all(kind):
+            if record.data["BOT_ID"] == bot.id:
+                store.delete(record.id)
+    store.delete(bot.id)
+    return True
+
+
+def bot_list(store: Store, caller: Caller, params: dict[str, Any]) -> Any:
+    bots = {
+        str(bot.id): {
+            "ID": bot.id,
+            "NAME": bot.data["PROPERTIES"].get("NAME", ""),
+            "CODE": bot.data["CODE"],
+            "OPENLINE": bot.data["OPENLINE"],
+        }
+        for bot in store.all("bot")
+    }
+    return bots or []
+
+
+# --- chat apps -----------------------------------------------------------------------------------
+def _app_kind_fields(source: dict[str, Any], required: bool) -> dict[str, Any]:
+    """Parse JS or IFRAME fields; a usable JS pair wins over IFRAME (facts §5.1)."""
+    method = str(source.get("JS_METHOD") or "").upper()
+    param = str(source.get("JS_PARAM") or "")
+    if method in _JS_PARAM_RULES and param:
+        match = _JS_PARAM_RULES[method].search(param)
+        if match is None:
+            raise ApiError("PARAMS_ERROR", "Iframe or JS method isn't specified")
+        return {"JS_METHOD": method, "JS_PARAM": match.group(0).strip(), "IFRAME": ""}
+    if source.get("IFRAME"):
+        if not _is_https_url(source["IFRAME"]):
+            raise ApiError("IFRAME_HTTPS", "Iframe params must be HTTPS site")
+        return {"IFRAME": str(source["IFRAME"]), "JS_METHOD": "", "JS_PARAM": ""}
+    if required:
+        raise ApiError("PARAMS_ERROR", "Iframe or JS method isn't specified")
+    return {}
+
+
+def _app_common_fields(source: dict[str, Any]) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    if "IFRAME_WIDTH" in source:
+        fields["IFRAME_WIDTH"] = max(250, _int(source["IFRAME_WIDTH"]) or 320)
+    if "IFRAME_HEIGHT" in source:
+        fields["IFRAME_HEIGHT"] = max(50, _int(source["IFRAME_HEIGHT"]) or 250)
+    if "HASH" in source:
+        fields["HASH"] = str(source["HASH"] or "")[:32]
+    if "ICON_FILE" in source and _is_image(source["ICON_FILE"]):
+        fields["ICON_FILE"] = str(source["ICON_FILE"])
+    if "CONTEXT" in source:
+        fields["CONTEXT"] = str(source["CONTEXT"] or "all").lower()
+    fields.update({flag: _flag(source[flag]) for flag in APP_FLAGS if flag in source})
+    if "LANG" in source:
+        fields["LANG"] = _languages(source["LANG"])
+    return fields
+
+
+def app_register(store: Store, caller: Caller, params: dict[str, Any]) -> Any:
+    owner = caller.owner(params)
+    code = str(params.get("CODE") or "")
+    if not code:
+        raise ApiError("CODE_ERROR", "App code isn't specified")
+    kind_fields = _app_kind_fields(params, required=True)
+    bot = store.get("bot", _int(params.get("BOT_ID")))
+    if bot is None:
+        raise ApiError("BOT_ID_ERROR", "Bot not found")
+    if bot.owner != owner:
+        raise ApiError("APP_ID_ERROR", "Bot belongs to another application")
+    fields = {"IFRAME_WIDTH": 320, "IFRAME_HEIGHT": 250, "HASH": "", "CONTEXT": "all", "ICON_FILE": ""}
+    fields.update(dict.fromkeys(APP_FLAGS, "N"))
+    fields.update(kind_fields)
+    fields.update(_app_common_fields(params))
+    if kind_fields["IFRAME"] and not fields["HASH"]:
+        raise ApiError("HASH_ERROR", "Hash can't be empty")
+    if not fields.get("LANG") and fields["HIDDEN"] != "Y":
+        raise ApiError("LANG_ERROR", "Lang set can't be empty")
+    for app in store.all("app"):
+        if app.data["BOT_ID"] == bot.id and app.data["CODE"] == code:
+            return app.id
+    return store.insert("app", owner, {"BOT_ID": bot.id, "CODE": code, **fields})
+
+
+def app_update(store: Store, caller: Caller, params: dict[str, Any]) -> Any:
+    owner = caller.owner(params)
+    missing = ApiError("CHAT_APP_ID_ERROR", "App not found")
+    app = _owned(store, "app", _int(params.get("APP_ID")), owner, missing)
+    fields = _fields(params)
+    data = {**app.data, **_app_kind_fields(fields, required=False), **_app_common_fields(fields)}
+    store.replace(app.id, data)
+    return True
+
+
+def app_unregister(store: Store, caller: Caller, params: dict[str, Any]) -> Any:
+    owner = caller.owner(params)
+    missing = ApiError("CHAT_APP_ID_ERROR", "App not found")
+    app = _owned(store, "app", _int(params.get("APP_ID")), owner, missing)
+    store.delete(app.id)
+    return True
+
+
+# --- bot commands --------------------------------------------------------------------------------
+_COMMAND = re.compile(r"^[A-Za-z0-9]+$")
+
+
+def _command_fields(source: dict[str, Any]) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    if "COMMAND" in source:
+        if not _COMMAND.match(str(source["COMMAND"] or "")):
+            raise ApiError("COMMAND_ERROR", "Command isn't specified")
+        fields["COMMAND"] = str(source["COMMAND"])
+    if "EVENT_COMMAND_ADD" in source:
+        if not _is_https_or_http(source["EVENT_COMMAND_ADD"]):
+            raise ApiError("EVENT_COMMAND_ADD_ERROR", "Handler for \"Command add\" event isn't specified")
+        fields["EVENT_COMMAND_ADD"] = str(source["EVENT_COMMAND_ADD"])
+    fields.update({flag: _flag(source[flag]) for flag in ("HIDDEN", "EXTRANET_SUPPORT") if flag in source})
+    if "LANG" in source:
+        fields["LANG"] = _languages(source["LANG"], with_params=True)
+    return fields
+
+
+def command_register(store: Store, caller: Caller, params: dict[str, Any]) -> Any:
+    owner = caller.owner(params)
+    for required, code in (("EVENT_COMMAND_ADD", "EVENT_COMMAND_ADD_ERROR"), ("COMMAND", "COMMAND_ERROR")):
+        if not params.get(required):
+            raise ApiError(code, f"{required} isn't specified")
+    fields = {"HIDDEN": "N", "EXTRANET_SUPPORT": "N", **_command_fields(params)}
+    bot = store.get("bot", _int(params.get("BOT_ID")))
+    if bot is None:
+        raise ApiError("BOT_ID_ERROR", "Bot not found")
+    if bot.owner != owner:
+        raise ApiError("APP_ID_ERROR", "Bot belongs to another application")
+    if not fields.get("LANG"):
+        raise ApiError("LANG_ERROR", "Lang set can't be empty")
+    fields.update(BOT_ID=bot.id, COMMON=_flag(params.get("COMMON")))
+    return store.insert("command", owner, fields)
+
+
+def command_update(store: Store, caller: Caller, params: dict[str, Any]) -> Any:
+    owner = caller.owner(params)
+    missing = ApiError("COMMAND_ID_ERROR", "Command not found")
+    command = _owned(store, "command", _int(params.get("COMMAND_ID")), owner, missing)
+    fields = _fields(params)
+    if not fields:
+        raise ApiError("WRONG_REQUEST", "Update fields can't be empty")
+    store.replace(command.id, {**command.data, **_command_fields(fields)})
+    return True
+
+
+def command_unregister(store: Store, caller: Caller, params: dict[str, Any]) -> Any:
+    owner = caller.owner(params)
+    missing = ApiError("COMMAND_ID_ERROR", "Command not found")
+    command = _owned(store, "command", _int(params.get("COMMAND_ID")), owner, missing)
+    store.delete(command.id)
+    return True
+
+
+Method = Callable[[Store, Caller, dict[str, Any]], Any]
+
+METHODS: dict[str, Method] = {
+    "imbot.register": bot_register,
+    "imbot.update": bot_update,
+    "imbot.unregister": bot_unregister,
+    "imbot.bot.list": bot_list,
+    "imbot.app.register": app_register,
+    "imbot.app.update": app_update,
+    "imbot.app.unregister": app_unregister,
+    "imbot.command.register": command_register,
+    "imbot.command.update": command_update,
+    "imbot.command.unregister": command_unregister,
+}

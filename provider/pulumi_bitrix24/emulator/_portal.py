@@ -1,0 +1,174 @@
+"""One emulated portal: auth, rate limit, fault injection, the journal, and method dispatch."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from .._ratelimit import LeakyBucket, Plan
+from ._methods import METHODS, ApiError, Caller
+from ._params import parse_query, upper_keys
+from ._store import Store
+
+MAX_BATCH = 50
+SECRET_PARAMS = frozenset({"AUTH", "CLIENT_ID", "HASH", "CLIENT_SECRET", "REFRESH_TOKEN", "ACCESS_TOKEN"})
+JOURNAL_SIZE = 20_000
+DEFAULT_USER_ID = 1
+
+
+def mask(value: Any) -> str:
+    """A stable fingerprint instead of a secret, so tests can compare values without seeing them."""
+    return "sha256:" + hashlib.sha256(str(value).encode()).hexdigest()[:16]
+
+
+def masked(params: Any) -> Any:
+    """Copy of params with every secret-bearing key replaced by its fingerprint, at any depth."""
+    if isinstance(params, dict):
+        return {k: mask(v) if str(k).upper() in SECRET_PARAMS else masked(v) for k, v in params.items()}
+    if isinstance(params, list):
+        return [masked(v) for v in params]
+    return params
+
+
+@dataclass
+class Fault:
+    """What the next `count` calls of a method get instead of an answer."""
+
+    count: int
+    error: str | None = None
+    status: int = 400
+    description: str = "Injected fault"
+    drop: bool = False
+    stall: float = 0.0
+
+
+@dataclass(frozen=True)
+class Auth:
+    """An authenticated call: its kind, the OAuth app (None for webhooks) and granted scopes."""
+
+    kind: str
+    oauth_client_id: str | None
+    scopes: tuple[str, ...]
+
+
+@dataclass
+class Portal:
+    """State and behaviour shared by every request to the emulated portal."""
+
+    store: Store
+    plan: Plan
+    token_lifetime: float = 3600.0
+    bucket: LeakyBucket = field(init=False)
+    journal: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=JOURNAL_SIZE))
+    faults: dict[str, deque[Fault]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.bucket = LeakyBucket(self.plan)
+
+    # --- auth ----------------------------------------------------------------------------------
+    def webhook_auth(self, user_id: int, code: str) -> Auth:
+        scopes = self.store.webhook_scopes(user_id, code)
+        if scopes is None:
+            raise ApiError("NO_AUTH_FOUND", "Wrong authorization data", 401)
+        return Auth("webhook", None, scopes)
+
+    def token_auth(self, access_token: str) -> Auth:
+        token = self.store.token(access_token) if access_token else None
+        if token is None:
+            raise ApiError("NO_AUTH_FOUND", "Wrong authorization data", 401)
+        if token.expires_at <= time.time():
+            raise ApiError("expired_token", "The access token provided has expired.", 401)
+        return Auth("oauth", token.client_id, token.scopes)
+
+    # --- faults --------------------------------------------------------------------------------
+    def add_fault(self, method: str, fault: Fault) -> None:
+        self.faults.setdefault(method.lower(), deque()).append(fault)
+
+    def take_fault(self, method: str) -> Fault | None:
+        queue = self.faults.get(method)
+        if not queue:
+            return None
+        fault = queue[0]
+        fault.count -= 1
+        if fault.count <= 0:
+            queue.popleft()
+        return fault
+
+    # --- calls ---------------------------------------------------------------------------------
+    def call(self, method: str, auth: Auth, params: dict[str, Any]) -> Any:
+        """Run one method (or a batch) for an authenticated caller; raises ApiError."""
+        if method == "batch":
+            return self._batch(auth, params)
+        handler = METHODS.get(method)
+        if handler is None:
+            raise ApiError("ERROR_METHOD_NOT_FOUND", f"Method not found: {method}", 404)
+        if "imbot" not in auth.scopes:
+            raise ApiError("insufficient_scope", "The request requires higher privileges than provided.", 403)
+        return handler(self.store, Caller(auth.oauth_client_id), upper_keys(params))
+
+    def _batch(self, auth: Auth, params: dict[str, Any]) -> dict[str, Any]:
+        commands = params.get("cmd")
+        if isinstance(commands, list):
+            commands = {str(i): c for i, c in enumerate(commands)}
+        if not isinstance(commands, dict):
+            raise ApiError("INVALID_REQUEST", "cmd must be a map of key -> method?query")
+        if len(commands) > MAX_BATCH:
+            raise ApiError("ERROR_BATCH_LENGTH_EXCEEDED", "Max batch length exceeded")
+        halt = str(params.get("halt", "0")).lower() in ("1", "true", "y")
+        sections: dict[str, dict[str, Any]] = {"result": {}, "result_error": {}, "result_time": {}}
+        for key, command in commands.items():
+            started = time.time()
+            method, _, query = str(command).partition("?")
+            method = normalize_method(method)
+            try:
+                if method == "batch":
+                    raise ApiError("ERROR_BATCH_METHOD_NOT_ALLOWED", "Method is not allowed for batch usage", 405)
+                sections["result"][key] = self.call(method, auth, parse_query(query))
+            except ApiError as exc:
+                sections["result_error"][key] = {"error": exc.code, "error_description": exc.description}
+                if halt:
+                    break
+            finally:
+                sections["result_time"][key] = time_block(started)
+        return {
+            "result": sections["result"] or [],
+            "result_error": sections["result_error"] or [],
+            "result_total": [],
+            "result_next": [],
+            "result_time": sections["result_time"] or [],
+        }
+
+    def record(self, entry: dict[str, Any]) -> None:
+        self.journal.append(entry)
+
+    def state(self) -> dict[str, Any]:
+        """Every stored messenger object with secrets fingerprinted, for tests and debugging."""
+        return {
+            kind + "s": [{"ID": r.id, "OWNER": mask(r.owner), **masked(r.data)} for r in self.store.all(kind)]
+            for kind in ("bot", "app", "command")
+        }
+
+
+def normalize_method(raw: str) -> str:
+    """Method names are case-insensitive and may carry a `.json` suffix."""
+    name = raw.strip().lower()
+    return name[: -len(".json")] if name.endswith(".json") else name
+
+
+def time_block(started: float) -> dict[str, Any]:
+    """The `time` object of a response envelope (facts §1.3)."""
+    finished = time.time()
+    return {
+        "start": started,
+        "finish": finished,
+        "duration": finished - started,
+        "processing": finished - started,
+        "date_start": datetime.fromtimestamp(started, UTC).astimezone().isoformat(timespec="seconds"),
+        "date_finish": datetime.fromtimestamp(finished, UTC).astimezone().isoformat(timespec="seconds"),
+        "operating_reset_at": int(finished) + 600,
+        "operating": 0,
+    }

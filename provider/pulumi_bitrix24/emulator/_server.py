@@ -1,0 +1,129 @@
+"""Running the emulator: TLS material kept in the data folder, uvicorn on a loopback socket."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import socket
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import trustme
+import uvicorn
+
+from .._ratelimit import plan_named
+from ._app import build_app
+from ._portal import DEFAULT_USER_ID, Portal
+from ._store import Store
+
+
+@dataclass(frozen=True)
+class EmulatorInfo:
+    """What a client needs: where the portal is, its default webhook and CLIENT_ID, and the CA to trust."""
+
+    base_url: str
+    webhook_url: str
+    client_id: str
+    ca_bundle: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _tls_files(data: Path) -> tuple[Path, Path, Path]:
+    """A test CA and a 127.0.0.1/localhost certificate, made once and reused after restarts."""
+    ca_path, cert_path, key_path = data / "ca.pem", data / "server.pem", data / "server.key"
+    if not (ca_path.exists() and cert_path.exists() and key_path.exists()):
+        ca = trustme.CA(organization_name="pulumi-bitrix24 emulator")
+        cert = ca.issue_cert("127.0.0.1", "localhost")
+        ca.cert_pem.write_to_path(str(ca_path))
+        cert.private_key_pem.write_to_path(str(key_path))
+        cert_path.write_bytes(b"".join(blob.bytes() for blob in cert.cert_chain_pems))
+    return ca_path, cert_path, key_path
+
+
+class Emulator:
+    """A local Bitrix24 portal over HTTPS; use as a context manager or call start()/stop()."""
+
+    def __init__(
+        self,
+        data: Path | str,
+        port: int = 0,
+        plan: str = "standard",
+        host: str = "127.0.0.1",
+        token_lifetime: float = 3600.0,
+    ) -> None:
+        self.data = Path(data)
+        self.data.mkdir(parents=True, exist_ok=True)
+        self.store = Store(self.data / "portal.sqlite3")
+        self.portal = Portal(self.store, plan_named(plan), token_lifetime)
+        self._host = host
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind((host, port))
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self.info = self._describe()
+
+    def _describe(self) -> EmulatorInfo:
+        code = self.store.meta("default_webhook_code", lambda: self.store.add_webhook(DEFAULT_USER_ID))
+        client_id = self.store.meta("default_client_id", lambda: "emulator-" + secrets.token_hex(6))
+        port = self._socket.getsockname()[1]
+        base = f"https://{self._host}:{port}/"
+        return EmulatorInfo(
+            base_url=base,
+            webhook_url=f"{base}rest/{DEFAULT_USER_ID}/{code}/",
+            client_id=client_id,
+            ca_bundle=str(self.data / "ca.pem"),
+        )
+
+    def _config(self) -> uvicorn.Config:
+        _, cert, key = _tls_files(self.data)
+        return uvicorn.Config(
+            build_app(self.portal),
+            ssl_certfile=str(cert),
+            ssl_keyfile=str(key),
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+        )
+
+    def serve_forever(self) -> None:
+        """Serve in this thread until SIGINT/SIGTERM (uvicorn installs the handlers)."""
+        self._server = uvicorn.Server(self._config())
+        self._server.run(sockets=[self._socket])
+        self.store.close()
+
+    def start(self) -> EmulatorInfo:
+        """Serve in a background thread; returns once the socket accepts connections."""
+        server = uvicorn.Server(self._config())
+        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        self._server = server
+        self._thread = threading.Thread(
+            target=lambda: asyncio.run(server.serve(sockets=[self._socket])), daemon=True
+        )
+        self._thread.start()
+        while not server.started:
+            if not self._thread.is_alive():
+                raise RuntimeError("emulator failed to start")
+            self._thread.join(0.01)
+        return self.info
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(10)
+        self._socket.close()
+        self.store.close()
+
+    def __enter__(self) -> EmulatorInfo:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
