@@ -1,0 +1,104 @@
+"""Bitrix24 error codes (facts §5.4, §6, §7) mapped to exception types with messages that say what to do."""
+
+from __future__ import annotations
+
+CHAT_APP_ID_ERROR = "CHAT_APP_ID_ERROR"
+BOT_ID_ERROR = "BOT_ID_ERROR"
+COMMAND_ID_ERROR = "COMMAND_ID_ERROR"
+APP_ID_ERROR = "APP_ID_ERROR"
+QUERY_LIMIT_EXCEEDED = "QUERY_LIMIT_EXCEEDED"
+OPERATION_TIME_LIMIT = "OPERATION_TIME_LIMIT"
+EXPIRED_TOKEN = "expired_token"
+
+
+class Bitrix24Error(Exception):
+    """A Bitrix24 REST call failed; `code` is the portal's error code (or a transport condition)."""
+
+    hint = "see the Bitrix24 REST documentation for this error code."
+
+    def __init__(self, method: str, code: str, description: str = "") -> None:
+        self.method = method
+        self.code = code
+        self.description = description
+        detail = f" ({description})" if description else ""
+        super().__init__(f"Bitrix24 {method} failed with {code}{detail}: {self.hint}")
+
+
+class AuthError(Bitrix24Error):
+    hint = (
+        "the portal rejected the credentials. Check bitrix24:webhookUrl (or bitrix24:accessToken) and that "
+        "the webhook or app still exists."
+    )
+
+
+class ExpiredTokenError(AuthError):
+    hint = (
+        "the OAuth access token has expired. Set bitrix24:refreshToken, bitrix24:oauthClientId and "
+        "bitrix24:oauthClientSecret so the provider can refresh it, or supply a fresh bitrix24:accessToken."
+    )
+
+
+class ScopeError(AuthError):
+    hint = "the webhook or app lacks the `imbot` scope. Add the scope in the portal and run again."
+
+
+class ClientIdError(AuthError):
+    hint = "webhook calls to imbot.* need bitrix24:clientId (or BITRIX24_CLIENT_ID) set."
+
+
+class OwnershipError(Bitrix24Error):
+    hint = (
+        "the object belongs to another REST application. Use the same bitrix24:clientId (or OAuth app) "
+        "that created it."
+    )
+
+
+class NotFoundError(Bitrix24Error):
+    hint = "the object does not exist on the portal (it may have been deleted outside Pulumi)."
+
+
+class InvalidRequestError(Bitrix24Error):
+    hint = "the portal refused the values sent. Fix the resource arguments named in the message."
+
+
+class RateLimitError(Bitrix24Error):
+    hint = "the portal's request limit was hit and retries ran out. Run again later or set bitrix24:plan."
+
+
+class ServerError(Bitrix24Error):
+    hint = "the portal failed internally and retries ran out. Run again later."
+
+
+class TransportError(Bitrix24Error):
+    hint = "the portal could not be reached. Check the portal address, the network and TLS trust."
+
+
+_TYPES: dict[str, type[Bitrix24Error]] = {
+    "NO_AUTH_FOUND": AuthError,
+    "INVALID_CREDENTIALS": AuthError,
+    "WRONG_AUTH_TYPE": AuthError,
+    "user_access_error": AuthError,
+    "invalid_token": AuthError,
+    EXPIRED_TOKEN: ExpiredTokenError,
+    "insufficient_scope": ScopeError,
+    "ACCESS_DENIED": ClientIdError,
+    APP_ID_ERROR: OwnershipError,
+    CHAT_APP_ID_ERROR: NotFoundError,
+    BOT_ID_ERROR: NotFoundError,
+    COMMAND_ID_ERROR: NotFoundError,
+    QUERY_LIMIT_EXCEEDED: RateLimitError,
+    OPERATION_TIME_LIMIT: RateLimitError,
+    "OVERLOAD_LIMIT": RateLimitError,
+    "INTERNAL_SERVER_ERROR": ServerError,
+    "ERROR_UNEXPECTED_ANSWER": ServerError,
+    "PORTAL_DELETED": ServerError,
+}
+
+RETRYABLE_CODES = frozenset(
+    {QUERY_LIMIT_EXCEEDED, OPERATION_TIME_LIMIT, "INTERNAL_SERVER_ERROR", "ERROR_UNEXPECTED_ANSWER"}
+)
+
+
+def error_for(method: str, code: str, description: str) -> Bitrix24Error:
+    """The typed error for a code; any other code (IFRAME_HTTPS, PARAMS_ERROR, ...) is an invalid request."""
+    return _TYPES.get(code, InvalidRequestError)(method, code, description)
