@@ -48,8 +48,7 @@ class ClientIdError(AuthError):
 
 class OwnershipError(Bitrix24Error):
     hint = (
-        "the object belongs to another REST application. Use the same bitrix24:clientId (or OAuth app) "
-        "that created it."
+        "the object belongs to another REST application. Use the same bitrix24:clientId (or OAuth app) that created it."
     )
 
 

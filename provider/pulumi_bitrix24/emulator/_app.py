@@ -109,8 +109,12 @@ class RestEndpoints:
             return JSONResponse({"error": "invalid_grant", "error_description": "Invalid refresh token"}, 400)
         base = str(request.base_url)
         tokens.update(
-            client_endpoint=base + "rest/", server_endpoint=base + "rest/", domain=request.url.netloc,
-            member_id="emulator", status="L", user_id=1,
+            client_endpoint=base + "rest/",
+            server_endpoint=base + "rest/",
+            domain=request.url.netloc,
+            member_id="emulator",
+            status="L",
+            user_id=1,
         )
         return JSONResponse(tokens)
 

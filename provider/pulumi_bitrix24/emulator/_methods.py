@@ -115,7 +115,7 @@ def _bot_events(source: dict[str, Any], required: tuple[str, ...]) -> dict[str, 
     events.update({k: source[k] for k in BOT_EVENTS if source.get(k)})
     for name in BOT_EVENTS:
         if (name in required and not events.get(name)) or (name in events and not _is_https_or_http(events[name])):
-            raise ApiError(f"{name}_ERROR", f"Handler for \"{name}\" must be a valid URL")
+            raise ApiError(f"{name}_ERROR", f'Handler for "{name}" must be a valid URL')
     return {k: str(v) for k, v in events.items()}
 
 
@@ -287,7 +287,7 @@ def _command_fields(source: dict[str, Any]) -> dict[str, Any]:
         fields["COMMAND"] = str(source["COMMAND"])
     if "EVENT_COMMAND_ADD" in source:
         if not _is_https_or_http(source["EVENT_COMMAND_ADD"]):
-            raise ApiError("EVENT_COMMAND_ADD_ERROR", "Handler for \"Command add\" event isn't specified")
+            raise ApiError("EVENT_COMMAND_ADD_ERROR", 'Handler for "Command add" event isn\'t specified')
         fields["EVENT_COMMAND_ADD"] = str(source["EVENT_COMMAND_ADD"])
     fields.update({flag: _flag(source[flag]) for flag in ("HIDDEN", "EXTRANET_SUPPORT") if flag in source})
     if "LANG" in source:

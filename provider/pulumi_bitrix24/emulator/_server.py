@@ -100,11 +100,8 @@ class Emulator:
     def start(self) -> EmulatorInfo:
         """Serve in a background thread; returns once the socket accepts connections."""
         server = uvicorn.Server(self._config())
-        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         self._server = server
-        self._thread = threading.Thread(
-            target=lambda: asyncio.run(server.serve(sockets=[self._socket])), daemon=True
-        )
+        self._thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[self._socket])), daemon=True)
         self._thread.start()
         while not server.started:
             if not self._thread.is_alive():

@@ -103,9 +103,7 @@ class Store:
             row = self._one("SELECT client_secret FROM oauth_apps WHERE client_id = ?", client_id)
         return None if row is None else str(row[0])
 
-    def issue_token(
-        self, client_id: str, lifetime: float, scopes: tuple[str, ...] = DEFAULT_SCOPES
-    ) -> dict[str, Any]:
+    def issue_token(self, client_id: str, lifetime: float, scopes: tuple[str, ...] = DEFAULT_SCOPES) -> dict[str, Any]:
         """Issue an access/refresh token pair, as the OAuth server's token response shows it."""
         access, refresh = secrets.token_hex(24), secrets.token_hex(24)
         expires_at = time.time() + lifetime
@@ -125,9 +123,7 @@ class Store:
 
     def token(self, access_token: str) -> Token | None:
         with self.lock:
-            row = self._one(
-                "SELECT client_id, scopes, expires_at FROM tokens WHERE access_token = ?", access_token
-            )
+            row = self._one("SELECT client_id, scopes, expires_at FROM tokens WHERE access_token = ?", access_token)
         return None if row is None else Token(row[0], tuple(row[1].split(",")), row[2])
 
     def rotate_refresh_token(self, client_id: str, refresh_token: str) -> dict[str, Any] | None:
@@ -158,9 +154,7 @@ class Store:
 
     def get(self, kind: str, object_id: int) -> Record | None:
         with self.lock:
-            row = self._one(
-                "SELECT id, kind, owner, data FROM objects WHERE kind = ? AND id = ?", kind, object_id
-            )
+            row = self._one("SELECT id, kind, owner, data FROM objects WHERE kind = ? AND id = ?", kind, object_id)
         return None if row is None else Record(row[0], row[1], row[2], json.loads(row[3]))
 
     def all(self, kind: str) -> list[Record]:

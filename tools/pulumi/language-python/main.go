@@ -160,13 +160,21 @@ func programPath(info *pulumirpc.ProgramInfo) string {
 	return filepath.Join(info.GetProgramDirectory(), entry)
 }
 
-// programEnv passes stack config the way the Python SDK reads it.
+// programEnv passes stack config the way the Python SDK reads it (always an object and a list, never null).
 func programEnv(req *pulumirpc.RunRequest) ([]string, error) {
-	config, err := json.Marshal(req.GetConfig())
+	configMap := req.GetConfig()
+	if configMap == nil {
+		configMap = map[string]string{}
+	}
+	keys := req.GetConfigSecretKeys()
+	if keys == nil {
+		keys = []string{}
+	}
+	config, err := json.Marshal(configMap)
 	if err != nil {
 		return nil, err
 	}
-	secretKeys, err := json.Marshal(req.GetConfigSecretKeys())
+	secretKeys, err := json.Marshal(keys)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,206 @@
+"""Bitrix24 REST client: auth, envelope, typed errors, safe retries, per-portal pacing, redaction."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, stop_after_delay
+from urllib3.exceptions import NewConnectionError
+
+from ._config import Settings
+from ._errors import (
+    EXPIRED_TOKEN,
+    OPERATION_TIME_LIMIT,
+    RETRYABLE_CODES,
+    AuthError,
+    Bitrix24Error,
+    TransportError,
+    error_for,
+)
+from ._ratelimit import LeakyBucket, plan_named
+
+MAX_RETRY_SECONDS = 120.0
+USER_AGENT = "pulumi-bitrix24"
+
+
+class _Unsent(TransportError):
+    """The request never reached the portal, so sending it again is always safe."""
+
+
+class _Lost(TransportError):
+    """The request may have reached the portal but no answer came back."""
+
+
+class Redactor:
+    """Replaces every configured secret in a text with `***`."""
+
+    def __init__(self, secrets: tuple[str, ...]) -> None:
+        self._secrets = sorted((s for s in secrets if s), key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+
+_buckets: dict[str, LeakyBucket] = {}
+_buckets_lock = threading.Lock()
+
+
+def _bucket_for(settings: Settings) -> LeakyBucket:
+    """One bucket per portal host, shared by every client and thread of this process."""
+    host = urlsplit(settings.base_url).netloc
+    with _buckets_lock:
+        if host not in _buckets:
+            _buckets[host] = LeakyBucket(plan_named(settings.plan))
+        return _buckets[host]
+
+
+def _should_retry(idempotent: bool) -> Any:
+    def predicate(exc: BaseException) -> bool:
+        if isinstance(exc, _Unsent):
+            return True
+        if isinstance(exc, _Lost):
+            return idempotent
+        return isinstance(exc, Bitrix24Error) and exc.code in RETRYABLE_CODES
+
+    return predicate
+
+
+def _backoff(state: RetryCallState) -> float:
+    """Exponential backoff with full jitter; OPERATION_TIME_LIMIT waits for its basket to drain."""
+    exc = state.outcome.exception() if state.outcome else None
+    if isinstance(exc, Bitrix24Error) and exc.code == OPERATION_TIME_LIMIT:
+        return 30.0
+    return random.uniform(0, min(8.0, 0.25 * 2**state.attempt_number))
+
+
+class Client:
+    """Calls REST methods on one portal with the given settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        settings.validate()
+        self._settings = settings
+        self._access_token = settings.access_token
+        self._refresh_token = settings.refresh_token
+        self._redact = Redactor(settings.secrets)
+        self._bucket = _bucket_for(settings)
+        self._session = requests.Session()
+        self._session.headers.update({"Accept": "application/json", "User-Agent": USER_AGENT})
+        self._lock = threading.Lock()
+
+    @property
+    def is_webhook(self) -> bool:
+        return bool(self._settings.webhook_url)
+
+    def call(self, method: str, params: dict[str, Any], *, idempotent: bool = True) -> Any:
+        """Call `method` and return its `result`; retries only what is safe to send again."""
+        try:
+            return self._call_with_retries(method, params, idempotent)
+        except Bitrix24Error as exc:
+            if exc.code != EXPIRED_TOKEN or not self._can_refresh():
+                raise
+        self._refresh()
+        return self._call_with_retries(method, params, idempotent)
+
+    def _call_with_retries(self, method: str, params: dict[str, Any], idempotent: bool) -> Any:
+        retrying = Retrying(
+            retry=retry_if_exception(_should_retry(idempotent)),
+            stop=stop_after_attempt(self._settings.max_retries + 1) | stop_after_delay(MAX_RETRY_SECONDS),
+            wait=_backoff,
+            reraise=True,
+        )
+        return retrying(self._send, method, params)
+
+    def _send(self, method: str, params: dict[str, Any]) -> Any:
+        time.sleep(self._bucket.reserve())
+        body = dict(params)
+        if self.is_webhook and method.startswith("imbot."):
+            body["CLIENT_ID"] = self._settings.client_id
+        if not self.is_webhook:
+            body["auth"] = self._access_token
+        try:
+            response = self._session.post(
+                f"{self._settings.base_url}{method}.json",
+                json=body,
+                timeout=self._settings.timeout_seconds,
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            raise self._transport_error(method, exc) from None
+        return self._unwrap(method, response)
+
+    def _transport_error(self, method: str, exc: requests.RequestException) -> TransportError:
+        unsent = isinstance(exc, requests.ConnectTimeout) or _caused_by(exc, NewConnectionError)
+        kind = _Unsent if unsent else _Lost
+        return kind(method, "TRANSPORT_ERROR", self._redact(f"{type(exc).__name__}: {exc}"))
+
+    def _unwrap(self, method: str, response: requests.Response) -> Any:
+        try:
+            envelope = response.json()
+        except ValueError:
+            envelope = None
+        if isinstance(envelope, dict) and "error" in envelope:
+            code = str(envelope["error"])
+            raise error_for(method, code, self._redact(str(envelope.get("error_description", ""))))
+        if response.status_code >= 500:
+            raise error_for(method, "INTERNAL_SERVER_ERROR", f"HTTP {response.status_code}")
+        if not isinstance(envelope, dict) or "result" not in envelope:
+            raise error_for(method, "ERROR_UNEXPECTED_ANSWER", f"HTTP {response.status_code}, no result")
+        return envelope["result"]
+
+    def _can_refresh(self) -> bool:
+        s = self._settings
+        return bool(self._refresh_token and s.oauth_client_id and s.oauth_client_secret)
+
+    def _refresh(self) -> None:
+        """Trade the refresh token for a new pair (facts §2); the new refresh token replaces the old."""
+        s = self._settings
+        server = (s.oauth_server_url or "https://oauth.bitrix.info/").rstrip("/")
+        query = {
+            "grant_type": "refresh_token",
+            "client_id": s.oauth_client_id,
+            "client_secret": s.oauth_client_secret,
+            "refresh_token": self._refresh_token,
+        }
+        with self._lock:
+            try:
+                response = self._session.get(f"{server}/oauth/token/", params=query, timeout=s.timeout_seconds)
+                tokens = response.json()
+            except (requests.RequestException, ValueError) as exc:
+                raise TransportError("oauth refresh", "TRANSPORT_ERROR", self._redact(str(exc))) from None
+            if "access_token" not in tokens:
+                code = str(tokens.get("error", "invalid_grant"))
+                raise AuthError("oauth refresh", code, self._redact(str(tokens.get("error_description", ""))))
+            self._access_token = tokens["access_token"]
+            self._refresh_token = tokens.get("refresh_token", self._refresh_token)
+            self._redact = Redactor((*self._settings.secrets, self._access_token, self._refresh_token or ""))
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, kind) or any(isinstance(a, kind) for a in getattr(seen, "args", ())):
+            return True
+        reason = getattr(seen, "reason", None)
+        if isinstance(reason, kind):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+_clients: dict[Settings, Client] = {}
+_clients_lock = threading.Lock()
+
+
+def client_for(settings: Settings) -> Client:
+    """The process-wide client for these settings, built on first use."""
+    with _clients_lock:
+        if settings not in _clients:
+            _clients[settings] = Client(settings)
+        return _clients[settings]

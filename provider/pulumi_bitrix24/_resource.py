@@ -1,0 +1,161 @@
+"""What every Bitrix24 resource provider shares: settings, check via pydantic, diff by declared inputs."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pulumi
+from PIL import Image, UnidentifiedImageError
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+)
+from pulumi.runtime.rpc import UNKNOWN
+from pydantic import BaseModel, ValidationError
+
+from ._client import Client, client_for
+from ._config import Settings, load_settings
+from ._errors import NotFoundError
+
+Failure = tuple[str, str]
+
+
+def is_unknown(value: Any) -> bool:
+    """True when a value (or anything inside it) is not known yet, as during preview."""
+    if isinstance(value, str):
+        return value == UNKNOWN
+    if isinstance(value, dict):
+        return any(is_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(is_unknown(v) for v in value)
+    return False
+
+
+def flag(value: bool) -> str:
+    """Python booleans as the Y/N strings of the REST API."""
+    return "Y" if value else "N"
+
+
+def read_image_base64(path: pulumi.Input[str] | None) -> pulumi.Input[str] | None:
+    """Read an image file for upload (in the program, relative to the project); "" if it is missing."""
+    if path is None:
+        return None
+
+    def load(p: str) -> str:
+        file = Path(p)
+        return base64.b64encode(file.read_bytes()).decode() if file.is_file() else ""
+
+    return pulumi.Output.from_input(path).apply(load)
+
+
+def image_failures(
+    field: str, encoded: Any, formats: Iterable[str], size: tuple[int, int] | None = None
+) -> list[Failure]:
+    """Check an uploaded image: readable file, allowed format, exact size when given."""
+    if not encoded:
+        return [(field, "file not found or not readable")]
+    try:
+        with Image.open(io.BytesIO(base64.b64decode(encoded, validate=True))) as image:
+            fmt, actual = image.format or "", image.size
+    except (binascii.Error, ValueError, UnidentifiedImageError):
+        return [(field, "is not an image file")]
+    allowed = tuple(formats)
+    if fmt not in allowed:
+        return [(field, f"must be {' or '.join(allowed)}, got {fmt}")]
+    if size is not None and actual != size:
+        return [(field, f"must be {size[0]}x{size[1]} px (Bitrix24 icon canvas), got {actual[0]}x{actual[1]}")]
+    return []
+
+
+def _pydantic_failures(error: ValidationError) -> list[Failure]:
+    failures = []
+    for item in error.errors():
+        field = ".".join(str(part) for part in item["loc"]) or "arguments"
+        failures.append((field, item["msg"].removeprefix("Value error, ")))
+    return failures
+
+
+class BitrixProvider(ResourceProvider):
+    """Base of the resource providers; instances hold no credentials (they are pickled into state)."""
+
+    model: ClassVar[type[BaseModel]]
+    """Per-field rules; its fields are the resource's declared inputs."""
+    replace_on: ClassVar[tuple[str, ...]] = ()
+    not_found_code: ClassVar[str]
+
+    _settings: Settings | None = None
+
+    def configure(self, req: ConfigureRequest) -> None:
+        self._settings = load_settings(req.config)
+
+    def client(self) -> Client:
+        return client_for(self._settings or load_settings(None))
+
+    @classmethod
+    def inputs(cls) -> tuple[str, ...]:
+        return tuple(cls.model.model_fields)
+
+    # --- check -----------------------------------------------------------------------------------
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        unknown = {k for k, v in news.items() if is_unknown(v)}
+        known = {k: v for k, v in news.items() if k in self.inputs() and k not in unknown and v is not None}
+        failures: list[Failure] = []
+        try:
+            normalized = self.model.model_validate(known).model_dump(exclude_none=True)
+        except ValidationError as error:
+            failures = [f for f in _pydantic_failures(error) if f[0].split(".")[0] not in unknown]
+            normalized = known
+        failures += self.cross_failures(known, unknown)
+        inputs = {**news, **self.defaults(normalized, unknown), **normalized}
+        return CheckResult(inputs, [CheckFailure(field, f"{field}: {reason}") for field, reason in failures])
+
+    def cross_failures(self, values: dict[str, Any], unknown: set[str]) -> list[Failure]:
+        """Rules that span several fields; skip any rule that touches an unknown field."""
+        return []
+
+    def defaults(self, values: dict[str, Any], unknown: set[str]) -> dict[str, Any]:
+        """Values the portal would assume, made explicit so that state shows what the portal holds."""
+        return {}
+
+    # --- diff ------------------------------------------------------------------------------------
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changed = [k for k in self.inputs() if olds.get(k) != news.get(k) or is_unknown(news.get(k))]
+        replaces = self.replacements(changed, olds, news)
+        return DiffResult(
+            changes=bool(changed),
+            replaces=replaces,
+            delete_before_replace=bool(replaces) and self.same_identity(olds, news),
+        )
+
+    def replacements(self, changed: list[str], olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
+        return [k for k in changed if k in self.replace_on]
+
+    def same_identity(self, olds: dict[str, Any], news: dict[str, Any]) -> bool:
+        """Whether old and new would collide on the portal, forcing delete-before-create."""
+        return False
+
+    # --- read / delete ---------------------------------------------------------------------------
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        """Bitrix24 has no read method for these objects: refresh keeps the stored state."""
+        return ReadResult(id_, props)
+
+    def delete_object(self, method: str, params: dict[str, Any]) -> None:
+        """Unregister; an object that is already gone counts as deleted."""
+        try:
+            self.client().call(method, params)
+        except NotFoundError as exc:
+            if exc.code != self.not_found_code:
+                raise
+
+    @staticmethod
+    def pick(props: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
+        return {k: props[k] for k in names if props.get(k) is not None}

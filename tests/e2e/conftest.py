@@ -1,0 +1,54 @@
+"""Fixtures: the pinned Pulumi CLI, one emulator per session (reset per test), and fresh projects."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from pulumi_bitrix24.emulator import Emulator
+
+from .harness import EmulatorControl, Project, offline_env, pulumi_bin_dir
+
+ProjectFactory = Callable[..., Project]
+
+
+@pytest.fixture(scope="session")
+def pulumi_bin() -> Path:
+    return pulumi_bin_dir()
+
+
+@pytest.fixture(scope="session")
+def pulumi_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("pulumi-home")
+
+
+@pytest.fixture(scope="session")
+def emulator_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorControl]:
+    with Emulator(tmp_path_factory.mktemp("emulator"), plan="unlimited") as info:
+        yield EmulatorControl(info)
+
+
+@pytest.fixture
+def emulator(emulator_session: EmulatorControl) -> EmulatorControl:
+    emulator_session.reset()
+    return emulator_session
+
+
+@pytest.fixture
+def new_project(tmp_path: Path, pulumi_bin: Path, pulumi_home: Path, emulator: EmulatorControl) -> ProjectFactory:
+    """Make a project whose stack is configured for the emulator's default webhook and CLIENT_ID."""
+
+    def make(name: str = "e2e", configure: bool = True) -> Project:
+        backend = tmp_path / "backend"
+        backend.mkdir(exist_ok=True)
+        env = offline_env(pulumi_bin, pulumi_home, backend, emulator.info.ca_bundle)
+        project = Project(tmp_path / name, env, name)
+        if configure:
+            project.config("bitrix24:webhookUrl", emulator.info.webhook_url, secret=True)
+            project.config("bitrix24:clientId", emulator.info.client_id, secret=True)
+            project.config("bitrix24:maxRetries", "4")
+        return project
+
+    return make

@@ -1,0 +1,183 @@
+"""Drives the real `pulumi` CLI offline (file backend, no update checks) against the in-process emulator."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from pulumi_bitrix24.emulator import EmulatorInfo
+
+REPO = Path(__file__).resolve().parents[2]
+VENV = Path(sys.prefix)
+
+
+def pulumi_bin_dir() -> Path:
+    """The pinned Pulumi CLI: $PULUMI_BIN, else whatever scripts/install-pulumi provides."""
+    if os.environ.get("PULUMI_BIN"):
+        return Path(os.environ["PULUMI_BIN"])
+    out = subprocess.run([str(REPO / "scripts" / "install-pulumi")], check=True, capture_output=True, text=True)
+    return Path(out.stdout.strip().splitlines()[-1])
+
+
+def offline_env(bin_dir: Path, home: Path, backend: Path, ca_bundle: str | None = None) -> dict[str, str]:
+    """Environment that keeps Pulumi local: own PULUMI_HOME, file backend, no update check, no plugin download."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "BITRIX24_"))}
+    env.update(
+        PATH=f"{bin_dir}{os.pathsep}{VENV / 'bin'}{os.pathsep}{env.get('PATH', '')}",
+        PULUMI_HOME=str(home),
+        PULUMI_BACKEND_URL=backend.as_uri(),
+        PULUMI_SKIP_UPDATE_CHECK="true",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
+        PULUMI_CONFIG_PASSPHRASE="e2e-passphrase",
+        PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK="true",
+    )
+    if ca_bundle:
+        env["REQUESTS_CA_BUNDLE"] = ca_bundle
+    return env
+
+
+def json_documents(text: str) -> list[dict[str, Any]]:
+    """Every JSON object in a CLI output: one for `preview --json`, an event per line for `up --json`."""
+    decoder, pos, docs = json.JSONDecoder(), 0, []
+    while True:
+        stripped = text[pos:].lstrip()
+        if not stripped:
+            return docs
+        doc, pos = decoder.raw_decode(text, len(text) - len(stripped))
+        docs.append(doc)
+
+
+@dataclass
+class Run:
+    """One CLI invocation's outcome; `output` is stdout and stderr together, as a user sees them."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+    def changes(self) -> dict[str, int]:
+        """The operation counts of the run, e.g. {"same": 2} or {"create": 1, "update": 1}."""
+        for doc in json_documents(self.stdout):
+            if "changeSummary" in doc:
+                return dict(doc["changeSummary"])
+            if "summaryEvent" in doc:
+                return dict(doc["summaryEvent"]["resourceChanges"])
+        raise AssertionError(f"no change summary in pulumi output:\n{self.output}")
+
+
+class Project:
+    """A Pulumi project folder with one stack, driven through the CLI."""
+
+    def __init__(self, root: Path, env: dict[str, str], name: str = "e2e") -> None:
+        self.root = root
+        self.env = env
+        root.mkdir(parents=True, exist_ok=True)
+        (root / "Pulumi.yaml").write_text(
+            f"name: {name}\nruntime:\n  name: python\n  options:\n    virtualenv: {VENV}\n"
+        )
+        self.cli("stack", "init", "dev")
+
+    def cli(self, *args: str, check: bool = True) -> Run:
+        proc = subprocess.run(
+            ["pulumi", *args, "--non-interactive"],
+            cwd=self.root,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        run = Run(proc.returncode, proc.stdout, proc.stderr)
+        if check and run.code != 0:
+            raise AssertionError(f"pulumi {' '.join(args)} failed ({run.code}):\n{run.output}")
+        return run
+
+    def program(self, source: str) -> None:
+        (self.root / "__main__.py").write_text(textwrap.dedent(source))
+
+    def config(self, key: str, value: str, secret: bool = False) -> None:
+        self.cli("config", "set", *(["--secret"] if secret else []), key, "--", value)
+
+    def preview(self, check: bool = True) -> Run:
+        return self.cli("preview", "--json", check=check)
+
+    def up(self, check: bool = True) -> Run:
+        return self.cli("up", "--yes", "--skip-preview", "--json", check=check)
+
+    def destroy(self, check: bool = True) -> Run:
+        return self.cli("destroy", "--yes", "--skip-preview", "--json", check=check)
+
+    def outputs(self) -> dict[str, Any]:
+        return json.loads(self.cli("stack", "output", "--json").stdout)
+
+    def export(self) -> str:
+        return self.cli("stack", "export").stdout
+
+    def resources(self) -> list[dict[str, Any]]:
+        return list(json.loads(self.export())["deployment"].get("resources") or [])
+
+
+class EmulatorControl:
+    """Test-side access to the emulator: REST calls with the default webhook and the /_emulator controls."""
+
+    def __init__(self, info: EmulatorInfo) -> None:
+        self.info = info
+        self.session = requests.Session()
+
+    def _control(self, verb: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        response = self.session.request(
+            verb, f"{self.info.base_url}_emulator/{path}", json=body, timeout=10, verify=self.info.ca_bundle
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def journal(self, prefix: str = "imbot.") -> list[dict[str, Any]]:
+        return [e for e in self._control("GET", "journal") if str(e["method"]).startswith(prefix)]
+
+    def methods(self) -> list[str]:
+        return [e["method"] for e in self.journal()]
+
+    def clear_journal(self) -> None:
+        self._control("DELETE", "journal")
+
+    def state(self) -> dict[str, Any]:
+        return dict(self._control("GET", "state"))
+
+    def reset(self) -> None:
+        self._control("POST", "reset")
+
+    def fault(self, method: str, **spec: Any) -> None:
+        self._control("POST", "faults", {"method": method, **spec})
+
+    def webhook(self, scopes: list[str]) -> str:
+        return str(self._control("POST", "webhooks", {"scopes": scopes})["webhook_url"])
+
+    def oauth_app(self, lifetime: float = 3600) -> dict[str, Any]:
+        return dict(self._control("POST", "oauth", {"lifetime": lifetime}))
+
+    def expire_tokens(self) -> None:
+        self._control("POST", "expire-tokens")
+
+    def call(self, method: str, **params: Any) -> Any:
+        body = {"CLIENT_ID": self.info.client_id, **params}
+        response = self.session.post(
+            f"{self.info.webhook_url}{method}.json", json=body, timeout=10, verify=self.info.ca_bundle
+        )
+        return response.json()
+
+    def make_bot(self, code: str = "e2ebot") -> int:
+        envelope = self.call(
+            "imbot.register", CODE=code, EVENT_HANDLER="https://example.com/bot", PROPERTIES={"NAME": code}
+        )
+        return int(envelope["result"])
