@@ -89,9 +89,10 @@ class Project:
         )
         self.cli("stack", "init", "dev")
 
-    def cli(self, *args: str, check: bool = True) -> Run:
+    def cli(self, *args: str, check: bool = True, stdin: str | None = None) -> Run:
         proc = subprocess.run(
-            ["pulumi", *args, "--non-interactive"],
+            ["pulumi", "--non-interactive", *args],
+            input=stdin,
             cwd=self.root,
             env=self.env,
             capture_output=True,
@@ -107,7 +108,8 @@ class Project:
         (self.root / "__main__.py").write_text(textwrap.dedent(source))
 
     def config(self, key: str, value: str, secret: bool = False) -> None:
-        self.cli("config", "set", *(["--secret"] if secret else []), key, "--", value)
+        """Set a config value, passed on stdin so that secrets never appear in a command line."""
+        self.cli("config", "set", *(["--secret"] if secret else []), key, stdin=value)
 
     def preview(self, check: bool = True) -> Run:
         return self.cli("preview", "--json", check=check)
