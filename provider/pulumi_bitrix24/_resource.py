@@ -77,10 +77,14 @@ def image_failures(
 
 
 def _pydantic_failures(error: ValidationError) -> list[Failure]:
+    """One failure per broken field: the top-level input, with any inner path in the reason."""
     failures = []
     for item in error.errors():
-        field = ".".join(str(part) for part in item["loc"]) or "arguments"
-        failures.append((field, item["msg"].removeprefix("Value error, ")))
+        field, *inner = [str(part) for part in item["loc"]] or ["arguments"]
+        rule = item["msg"].removeprefix("Value error, ")
+        failures.append(
+            (field, f"{''.join(f'[{p}]' if p.isdigit() else f'.{p}' for p in inner)}: {rule}" if inner else rule)
+        )
     return failures
 
 
@@ -116,7 +120,7 @@ class BitrixProvider(ResourceProvider):
             normalized = known
         failures += self.cross_failures(known, unknown)
         inputs = {**news, **self.defaults(normalized, unknown), **normalized}
-        return CheckResult(inputs, [CheckFailure(field, f"{field}: {reason}") for field, reason in failures])
+        return CheckResult(inputs, [CheckFailure(field, reason) for field, reason in failures])
 
     def cross_failures(self, values: dict[str, Any], unknown: set[str]) -> list[Failure]:
         """Rules that span several fields; skip any rule that touches an unknown field."""

@@ -65,6 +65,15 @@ def _https_url(value: str) -> str:
     return value
 
 
+def _at_least(minimum: int, why: str) -> Any:
+    def check(value: int) -> int:
+        if value < minimum:
+            raise ValueError(f"must be at least {minimum} {why}, got {value}")
+        return value
+
+    return AfterValidator(check)
+
+
 def _full_match(rule: re.Pattern[str], explanation: str) -> Any:
     def check(value: str) -> str:
         if not rule.fullmatch(value):
@@ -100,12 +109,12 @@ class ChatAppModel(BaseModel):
     """Per-field rules of ChatApp inputs (facts §5.1)."""
 
     model_config = ConfigDict(extra="ignore")
-    bot_id: Annotated[int, Field(gt=0)]
+    bot_id: Annotated[int, _at_least(1, "(a bot id from imbot.register)")]
     code: Annotated[str, Field(min_length=1, max_length=255, pattern=r"\S")]
     translations: Annotated[list[TranslationModel], Field(min_length=1), AfterValidator(_unique_languages)]
     iframe: Annotated[str, AfterValidator(_https_url)] | None = None
-    iframe_width: Annotated[int, Field(ge=250, description="the portal raises smaller widths to 250")] | None = None
-    iframe_height: Annotated[int, Field(ge=50, description="the portal raises smaller heights to 50")] | None = None
+    iframe_width: Annotated[int, _at_least(250, "px; the portal would silently raise it")] | None = None
+    iframe_height: Annotated[int, _at_least(50, "px; the portal would silently raise it")] | None = None
     hash: Annotated[str, AfterValidator(_exact_length)] | None = None
     js_method: Literal["PUT", "SEND", "CALL", "SUPPORT"] | None = None
     js_param: str | None = None

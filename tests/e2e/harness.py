@@ -171,15 +171,21 @@ class EmulatorControl:
     def expire_tokens(self) -> None:
         self._control("POST", "expire-tokens")
 
-    def call(self, method: str, **params: Any) -> Any:
-        body = {"CLIENT_ID": self.info.client_id, **params}
-        response = self.session.post(
-            f"{self.info.webhook_url}{method}.json", json=body, timeout=10, verify=self.info.ca_bundle
-        )
+    def call(self, method: str, *, access_token: str | None = None, **params: Any) -> Any:
+        """Call a REST method with the default webhook and CLIENT_ID, or as an OAuth app with its token."""
+        if access_token is None:
+            url, body = f"{self.info.webhook_url}{method}.json", {"CLIENT_ID": self.info.client_id, **params}
+        else:
+            url, body = f"{self.info.base_url}rest/{method}.json", {"auth": access_token, **params}
+        response = self.session.post(url, json=body, timeout=10, verify=self.info.ca_bundle)
         return response.json()
 
-    def make_bot(self, code: str = "e2ebot") -> int:
+    def make_bot(self, code: str = "e2ebot", access_token: str | None = None) -> int:
         envelope = self.call(
-            "imbot.register", CODE=code, EVENT_HANDLER="https://example.com/bot", PROPERTIES={"NAME": code}
+            "imbot.register",
+            access_token=access_token,
+            CODE=code,
+            EVENT_HANDLER="https://example.com/bot",
+            PROPERTIES={"NAME": code},
         )
         return int(envelope["result"])

@@ -245,3 +245,194 @@ def test_unknown_bot_id_previews(project: Project, emulator: EmulatorControl) ->
     assert emulator.methods() == []
     project.up()
     assert len(stored_apps(emulator)) == 1
+
+
+INVALID: list[tuple[dict[str, Any], str, str]] = [
+    ({"iframe": None}, "property iframe value", "set either iframe"),
+    ({"js_method": "SEND", "js_param": "/help"}, "property iframe value", "set either iframe"),
+    ({"iframe": "http://example.com/frame"}, "property iframe value", "must be an https:// URL"),
+    ({"iframe": "https:///nohost"}, "property iframe value", "must be an https:// URL"),
+    ({"iframe_width": 200}, "property iframe_width value", "must be at least 250 px"),
+    ({"iframe_height": 10}, "property iframe_height value", "must be at least 50 px"),
+    ({"context": "EVERYWHERE"}, "property context value", "must be ALL, USER, CHAT, BOT, LINES or CALL"),
+    ({"translations": []}, "property translations value", "at least 1 item"),
+    (
+        {"translations": [{"language_id": "en", "title": ""}]},
+        "property translations value",
+        "[0].title: String should have at least 1 character",
+    ),
+    (
+        {"translations": [{"language_id": "en", "title": "A"}, {"language_id": "en", "title": "B"}]},
+        "property translations value",
+        "language_id must be unique, repeated: en",
+    ),
+    ({"icon_path": "missing.png"}, "property icon_path value", "file not found"),
+    (
+        {"icon_path": "wrong-size.png"},
+        "property icon_path value",
+        "must be 108x66 px (Bitrix24 icon canvas), got 64x64",
+    ),
+    ({"bot_id_literal": 0}, "property bot_id value", "must be at least 1"),
+]
+INVALID_JS: list[tuple[dict[str, Any], str, str]] = [
+    ({"js_param": "help"}, "property js_param value", "for js_method SEND must be a command"),
+    (
+        {"js_method": "CALL", "js_param": "call me"},
+        "property js_param value",
+        "for js_method CALL must be a phone number",
+    ),
+    (
+        {"js_method": "SUPPORT", "js_param": "xyz"},
+        "property js_param value",
+        "for js_method SUPPORT must be a 32-character hex",
+    ),
+    ({"js_method": "OPEN"}, "property js_method value", "Input should be 'PUT', 'SEND', 'CALL' or 'SUPPORT'"),
+    ({"iframe_width": 300}, "property iframe_width value", "applies to IFRAME apps only"),
+]
+
+
+@pytest.mark.parametrize(
+    ("base", "change", "field", "rule"),
+    [(IFRAME_APP, *case) for case in INVALID] + [(JS_APP, *case) for case in INVALID_JS],
+    ids=[f"{field.split()[1]}-{i}" for i, (_, field, _) in enumerate(INVALID + INVALID_JS)],
+)
+def test_invalid_arguments_fail_preview_before_any_request(
+    project: Project,
+    emulator: EmulatorControl,
+    base: dict[str, Any],
+    change: dict[str, Any],
+    field: str,
+    rule: str,
+) -> None:
+    from PIL import Image
+
+    Image.new("RGBA", (64, 64)).save(project.root / "wrong-size.png")
+    spec = {k: v for k, v in {**base, **change}.items() if v is not None and k != "bot_id_literal"}
+    bot = str(change["bot_id_literal"]) if "bot_id_literal" in change else "pulumi.Config().require_int('botId')"
+    project.program(program({"app": spec}, bot_id=bot))
+    run = project.preview(check=False)
+    assert run.code != 0
+    assert field in run.output
+    assert rule in run.output
+    assert emulator.journal("") == []
+
+
+def test_transient_failures_are_retried(project: Project, emulator: EmulatorControl) -> None:
+    emulator.fault("imbot.app.register", count=2, error="QUERY_LIMIT_EXCEEDED", status=503)
+    emulator.fault("imbot.app.register", count=1, drop=True)
+    emulator.fault("imbot.app.update", count=1, error="INTERNAL_SERVER_ERROR", status=500)
+    project.program(program({"helper": JS_APP}))
+
+    assert project.up().changes() == {"create": 2}
+    attempts = [(e["method"], e["error"]) for e in emulator.journal()]
+    assert attempts == [
+        ("imbot.app.register", "QUERY_LIMIT_EXCEEDED"),
+        ("imbot.app.register", "QUERY_LIMIT_EXCEEDED"),
+        ("imbot.app.register", "dropped"),
+        ("imbot.app.register", None),
+        ("imbot.app.update", "INTERNAL_SERVER_ERROR"),
+        ("imbot.app.update", None),
+    ]
+    assert len(stored_apps(emulator)) == 1
+
+
+def assert_state_matches_portal(project: Project, emulator: EmulatorControl) -> None:
+    """Every ChatApp in the stack exists on the portal with the stored fields, and nothing else does."""
+    in_state = {
+        int(r["outputs"]["app_id"]): r["outputs"]
+        for r in project.resources()
+        if r["type"].endswith(":ChatApp") and "outputs" in r
+    }
+    portal = stored_apps(emulator)
+    assert set(in_state) == set(portal)
+    for app_id, outputs in in_state.items():
+        assert portal[app_id]["CODE"] == outputs["code"]
+        assert portal[app_id]["JS_PARAM"] == outputs.get("js_param", "")
+
+
+def test_bad_webhook_code_fails_clearly(project: Project, emulator: EmulatorControl) -> None:
+    wrong = emulator.info.webhook_url.rstrip("/").rsplit("/", 1)[0] + "/wrongcode0000000/"
+    project.config("bitrix24:webhookUrl", wrong, secret=True)
+    project.program(program({"helper": JS_APP}))
+    run = project.up(check=False)
+    assert run.code != 0
+    assert "NO_AUTH_FOUND" in run.output and "Check bitrix24:webhookUrl" in run.output
+    assert "wrongcode0000000" not in run.output
+    assert_state_matches_portal(project, emulator)
+
+
+def test_webhook_without_imbot_scope_fails_clearly(project: Project, emulator: EmulatorControl) -> None:
+    project.config("bitrix24:webhookUrl", emulator.webhook(["im"]), secret=True)
+    project.program(program({"helper": JS_APP}))
+    run = project.up(check=False)
+    assert run.code != 0
+    assert "insufficient_scope" in run.output and "lacks the `imbot` scope" in run.output
+    assert_state_matches_portal(project, emulator)
+
+
+def test_app_of_another_client_fails_and_keeps_state(project: Project, emulator: EmulatorControl) -> None:
+    project.program(program({"helper": JS_APP}))
+    project.up()
+    project.config("bitrix24:clientId", "someone-else", secret=True)
+    project.program(program({"helper": {**JS_APP, "js_param": "/other"}}))
+    run = project.up(check=False)
+    assert run.code != 0
+    assert "APP_ID_ERROR" in run.output and "belongs to another REST application" in run.output
+    assert_state_matches_portal(project, emulator)
+
+
+@pytest.fixture
+def oauth_project(new_project: ProjectFactory, emulator: EmulatorControl) -> tuple[Project, dict[str, Any]]:
+    """A project in OAuth mode whose bot belongs to a fresh OAuth app of the emulator."""
+    app = emulator.oauth_app()
+    project = new_project(configure=False)
+    project.config("bitrix24:portalUrl", app["portal_url"])
+    project.config("bitrix24:accessToken", app["access_token"], secret=True)
+    project.config("botId", str(emulator.make_bot("oauthbot", access_token=app["access_token"])))
+    project.program(program({"helper": JS_APP}))
+    emulator.expire_tokens()
+    emulator.clear_journal()
+    return project, app
+
+
+def test_expired_token_without_refresh_settings_fails_clearly(
+    oauth_project: tuple[Project, dict[str, Any]], emulator: EmulatorControl
+) -> None:
+    project, app = oauth_project
+    run = project.up(check=False)
+    assert run.code != 0
+    assert "expired_token" in run.output and "bitrix24:refreshToken" in run.output
+    assert app["access_token"] not in run.output
+    assert_state_matches_portal(project, emulator)
+
+
+def test_expired_token_is_refreshed_once(
+    oauth_project: tuple[Project, dict[str, Any]], emulator: EmulatorControl
+) -> None:
+    project, app = oauth_project
+    project.config("bitrix24:refreshToken", app["refresh_token"], secret=True)
+    project.config("bitrix24:oauthClientId", app["client_id"], secret=True)
+    project.config("bitrix24:oauthClientSecret", app["client_secret"], secret=True)
+    project.config("bitrix24:oauthServerUrl", app["portal_url"])
+    assert project.up().changes() == {"create": 2}
+    assert [(e["method"], e["error"]) for e in emulator.journal()] == [
+        ("imbot.app.register", "expired_token"),
+        ("imbot.app.register", None),
+        ("imbot.app.update", None),
+    ]
+    assert_state_matches_portal(project, emulator)
+
+
+def test_secrets_stay_out_of_state_and_output(project: Project, emulator: EmulatorControl) -> None:
+    project.program(program({"frame": IFRAME_APP, "helper": JS_APP}))
+    runs = [project.preview(), project.up(), project.cli("up", "--yes", "--diff")]
+    project.program(program({"frame": {**IFRAME_APP, "iframe_width": 500}}))
+    runs += [project.cli("preview", "--diff"), project.up()]
+    state = project.export()
+    assert '"app_id"' in state and "ciphertext" in state
+    runs.append(project.destroy())
+    webhook_code = emulator.info.webhook_url.rstrip("/").rsplit("/", 1)[1]
+    texts = [run.output for run in runs] + [state, project.cli("stack", "history").output]
+    for secret in (webhook_code, emulator.info.client_id, FRAME_HASH):
+        assert not any(secret in text for text in texts)
+    assert stored_apps(emulator) == {}
