@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -62,12 +63,13 @@ class Portal:
     store: Store
     plan: Plan
     token_lifetime: float = 3600.0
+    clock: Callable[[], float] = time.monotonic
     bucket: LeakyBucket = field(init=False)
     journal: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=JOURNAL_SIZE))
     faults: dict[str, deque[Fault]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.bucket = LeakyBucket(self.plan)
+        self.bucket = LeakyBucket(self.plan, self.clock)
 
     # --- auth ----------------------------------------------------------------------------------
     def webhook_auth(self, user_id: int, code: str) -> Auth:

@@ -6,6 +6,8 @@ import asyncio
 import secrets
 import socket
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
@@ -55,11 +57,12 @@ class Emulator:
         plan: str = "standard",
         host: str = "127.0.0.1",
         token_lifetime: float = 3600.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.data = Path(data)
         self.data.mkdir(parents=True, exist_ok=True)
         self.store = Store(self.data / "portal.sqlite3")
-        self.portal = Portal(self.store, plan_named(plan), token_lifetime)
+        self.portal = Portal(self.store, plan_named(plan), token_lifetime, clock)
         self._host = host
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -112,6 +115,7 @@ class Emulator:
     def stop(self) -> None:
         if self._server is not None:
             self._server.should_exit = True
+            self._server.force_exit = True  # do not wait for idle keep-alive clients
         if self._thread is not None:
             self._thread.join(10)
         self._socket.close()

@@ -1,0 +1,380 @@
+"""The emulator against the facts sheet: methods, errors, encodings, limits, persistence, concurrency."""
+
+from __future__ import annotations
+
+import base64
+import io
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from pulumi_bitrix24.emulator import Emulator
+from pulumi_bitrix24.emulator._params import parse_query
+
+from .conftest import FakeClock, Portal
+
+LANG = [{"LANGUAGE_ID": "EN", "TITLE": "Echo"}]
+HASH = "h" * 40
+
+
+def png() -> str:
+    buffer = io.BytesIO()
+    Image.new("RGBA", (108, 66)).save(buffer, "PNG")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def js_app(portal: Portal, bot_id: int, code: str = "js", **extra: Any) -> int:
+    return int(
+        portal.result(
+            "imbot.app.register", BOT_ID=bot_id, CODE=code, JS_METHOD="SEND", JS_PARAM="/help", LANG=LANG, **extra
+        )
+    )
+
+
+def app_state(portal: Portal, app_id: int) -> dict[str, Any]:
+    return next(app for app in portal.state()["apps"] if app["ID"] == app_id)
+
+
+# --- parameters ----------------------------------------------------------------------------------
+def test_bracket_notation_becomes_nested_lists_and_maps() -> None:
+    parsed = parse_query("APP_ID=5&FIELDS[LANG][0][TITLE]=A&FIELDS[LANG][1][TITLE]=B&FIELDS[IFRAME]=x&select[]=ID")
+    assert parsed == {
+        "APP_ID": "5",
+        "FIELDS": {"LANG": [{"TITLE": "A"}, {"TITLE": "B"}], "IFRAME": "x"},
+        "select": ["ID"],
+    }
+
+
+def test_form_and_query_string_bodies(portal: Portal) -> None:
+    bot = portal.bot()
+    form = (
+        f"CLIENT_ID={portal.info.client_id}&BOT_ID={bot}&CODE=f&JS_METHOD=PUT&JS_PARAM=/cmd"
+        "&LANG[0][LANGUAGE_ID]=en&LANG[0][TITLE]=Form"
+    )
+    response = portal.post(
+        portal.info.webhook_url.split("/", 3)[3] + "imbot.app.register.json",
+        data=form,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    app_id = response.json()["result"]
+    assert app_state(portal, app_id)["LANG"] == [
+        {"LANGUAGE_ID": "en", "TITLE": "Form", "DESCRIPTION": "", "COPYRIGHT": ""}
+    ]
+    query = portal.session.get(f"{portal.info.webhook_url}imbot.bot.list?x=1", verify=portal.info.ca_bundle)
+    assert str(bot) in query.json()["result"]
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [(b"{not json", "application/json"), (b"[1, 2]", "application/json"), (b"\xff\xfe", "application/json")],
+)
+def test_malformed_bodies_get_the_error_envelope(portal: Portal, body: bytes, content_type: str) -> None:
+    response = portal.post(
+        portal.info.webhook_url.split("/", 3)[3] + "imbot.bot.list", data=body, headers={"Content-Type": content_type}
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "INVALID_REQUEST"
+
+
+def test_huge_body_is_refused_with_an_envelope(portal: Portal) -> None:
+    response = portal.post(portal.info.webhook_url.split("/", 3)[3] + "imbot.bot.list", data=b"x" * (6 * 2**20))
+    assert response.status_code == 413
+    assert response.json()["error"] == "INVALID_REQUEST"
+
+
+def test_envelope_has_time_block(portal: Portal) -> None:
+    _, envelope = portal.call("imbot.bot.list")
+    assert {"start", "finish", "duration", "processing", "date_start", "date_finish", "operating_reset_at"} <= set(
+        envelope["time"]
+    )
+
+
+def test_unknown_method(portal: Portal) -> None:
+    assert portal.error("imbot.nothing") == (404, "ERROR_METHOD_NOT_FOUND")
+
+
+# --- auth ----------------------------------------------------------------------------------------
+def test_bad_webhook_code(portal: Portal) -> None:
+    url = portal.info.webhook_url.rsplit("/", 2)[0] + "/badcode/imbot.bot.list"
+    response = portal.session.post(url, verify=portal.info.ca_bundle)
+    assert (response.status_code, response.json()["error"]) == (401, "NO_AUTH_FOUND")
+
+
+def test_webhook_without_imbot_scope(portal: Portal) -> None:
+    hook = portal.post("_emulator/webhooks", json={"scopes": ["im"]}).json()["webhook_url"]
+    response = portal.session.post(hook + "imbot.bot.list", verify=portal.info.ca_bundle)
+    assert (response.status_code, response.json()["error"]) == (403, "insufficient_scope")
+
+
+def test_webhook_imbot_calls_need_client_id(portal: Portal) -> None:
+    response = portal.session.post(
+        portal.info.webhook_url + "imbot.register", json={"CODE": "x"}, verify=portal.info.ca_bundle
+    )
+    assert (response.status_code, response.json()["error"]) == (403, "ACCESS_DENIED")
+
+
+def test_oauth_token_expiry_and_refresh_rotation(portal: Portal) -> None:
+    app = portal.post("_emulator/oauth", json={"lifetime": 3600}).json()
+    rest = portal.info.base_url + "rest/imbot.bot.list"
+    ok = portal.session.post(rest, json={"auth": app["access_token"]}, verify=portal.info.ca_bundle)
+    assert ok.status_code == 200
+    portal.post("_emulator/expire-tokens")
+    expired = portal.session.post(rest, json={"auth": app["access_token"]}, verify=portal.info.ca_bundle)
+    assert (expired.status_code, expired.json()["error"]) == (401, "expired_token")
+    query = {
+        "grant_type": "refresh_token",
+        "client_id": app["client_id"],
+        "client_secret": app["client_secret"],
+        "refresh_token": app["refresh_token"],
+    }
+    fresh = portal.session.get(portal.info.base_url + "oauth/token/", params=query, verify=portal.info.ca_bundle).json()
+    assert fresh["refresh_token"] != app["refresh_token"] and fresh["expires_in"] == 3600
+    again = portal.session.get(portal.info.base_url + "oauth/token/", params=query, verify=portal.info.ca_bundle)
+    assert again.json()["error"] == "invalid_grant"
+    bad = portal.session.post(rest, json={"auth": "nope"}, verify=portal.info.ca_bundle)
+    assert bad.json()["error"] == "NO_AUTH_FOUND"
+    ok = portal.session.post(rest, json={"auth": fresh["access_token"]}, verify=portal.info.ca_bundle)
+    assert ok.status_code == 200
+
+
+# --- bots ----------------------------------------------------------------------------------------
+def test_bot_register_update_unregister(portal: Portal) -> None:
+    bot = portal.bot("echo")
+    assert portal.bot("echo") == bot  # a repeated register returns the existing bot
+    assert portal.result("imbot.update", BOT_ID=bot, FIELDS={"PROPERTIES": {"NAME": "Renamed"}}) is True
+    assert portal.result("imbot.bot.list")[str(bot)]["NAME"] == "Renamed"
+    assert portal.result("imbot.unregister", BOT_ID=bot) is True
+    assert portal.error("imbot.unregister", BOT_ID=bot) == (400, "BOT_ID_ERROR")
+
+
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [
+        ({}, "CODE_ERROR"),
+        ({"CODE": "b"}, "EVENT_MESSAGE_ADD_ERROR"),
+        ({"CODE": "b", "EVENT_HANDLER": "not a url"}, "EVENT_MESSAGE_ADD_ERROR"),
+        ({"CODE": "b", "EVENT_HANDLER": "https://e.com/h"}, "NAME_ERROR"),
+    ],
+)
+def test_bot_register_errors(portal: Portal, params: dict[str, Any], code: str) -> None:
+    assert portal.error("imbot.register", **params) == (400, code)
+
+
+def test_bot_limits_and_ownership(portal: Portal) -> None:
+    bots = [portal.bot(f"b{i}") for i in range(5)]
+    status, envelope = portal.call(
+        "imbot.register", CODE="b6", EVENT_HANDLER="https://e.com/h", PROPERTIES={"NAME": "x"}
+    )
+    assert envelope["error"] == "MAX_COUNT_ERROR"
+    assert portal.error("imbot.update", client_id="other", BOT_ID=bots[0], FIELDS={"CODE": "x"}) == (
+        400,
+        "APP_ID_ERROR",
+    )
+    assert portal.error("imbot.update", BOT_ID=bots[0], FIELDS={}) == (400, "WRONG_REQUEST")
+
+
+def test_deleting_a_bot_deletes_its_apps_and_commands(portal: Portal) -> None:
+    bot = portal.bot()
+    app = js_app(portal, bot)
+    command = portal.result(
+        "imbot.command.register",
+        BOT_ID=bot,
+        COMMAND="help",
+        EVENT_COMMAND_ADD="https://e.com/c",
+        LANG=[{"LANGUAGE_ID": "en", "TITLE": "Help"}],
+    )
+    portal.result("imbot.unregister", BOT_ID=bot)
+    assert portal.error("imbot.app.unregister", APP_ID=app) == (400, "CHAT_APP_ID_ERROR")
+    assert portal.error("imbot.command.unregister", COMMAND_ID=command) == (400, "COMMAND_ID_ERROR")
+
+
+# --- chat apps -----------------------------------------------------------------------------------
+def test_app_register_stores_clamped_and_normalised_fields(portal: Portal) -> None:
+    bot = portal.bot()
+    app = portal.result(
+        "imbot.app.register",
+        BOT_ID=bot,
+        CODE="f",
+        IFRAME="https://e.com/f",
+        IFRAME_WIDTH=100,
+        IFRAME_HEIGHT=10,
+        HASH=HASH,
+        CONTEXT="BOT-admin",
+        ICON_FILE=png(),
+        HIDDEN="yes",
+        LANG=LANG,
+    )
+    stored = app_state(portal, app)
+    assert (stored["IFRAME_WIDTH"], stored["IFRAME_HEIGHT"], stored["CONTEXT"]) == (250, 50, "bot-admin")
+    assert stored["HASH"] == portal_mask(HASH[:32]) and stored["HIDDEN"] == "N" and stored["ICON_FILE"]
+
+
+def portal_mask(value: str) -> str:
+    from pulumi_bitrix24.emulator._portal import mask
+
+    return mask(value)
+
+
+def test_repeated_register_returns_existing_app_unchanged(portal: Portal) -> None:
+    bot = portal.bot()
+    first = js_app(portal, bot)
+    second = portal.result("imbot.app.register", BOT_ID=bot, CODE="js", JS_METHOD="PUT", JS_PARAM="/other", LANG=LANG)
+    assert second == first
+    assert app_state(portal, first)["JS_PARAM"] == "/help"
+
+
+def test_js_wins_over_iframe_and_keeps_the_matched_part(portal: Portal) -> None:
+    bot = portal.bot()
+    app = portal.result(
+        "imbot.app.register",
+        BOT_ID=bot,
+        CODE="x",
+        JS_METHOD="SEND",
+        JS_PARAM="say /help now",
+        IFRAME="https://e.com",
+        HASH=HASH,
+        LANG=LANG,
+    )
+    stored = app_state(portal, app)
+    assert (stored["JS_PARAM"], stored["IFRAME"]) == ("/help now", "")
+
+
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [
+        ({"CODE": ""}, "CODE_ERROR"),
+        ({"CODE": "c"}, "PARAMS_ERROR"),
+        ({"CODE": "c", "JS_METHOD": "SEND", "JS_PARAM": "nocommand"}, "PARAMS_ERROR"),
+        ({"CODE": "c", "IFRAME": "http://e.com"}, "IFRAME_HTTPS"),
+        ({"CODE": "c", "IFRAME": "https://e.com"}, "HASH_ERROR"),
+        ({"CODE": "c", "IFRAME": "https://e.com", "HASH": HASH, "LANG": []}, "LANG_ERROR"),
+        ({"CODE": "c", "JS_METHOD": "SEND", "JS_PARAM": "/help", "BOT_ID": 999}, "BOT_ID_ERROR"),
+    ],
+)
+def test_app_register_errors(portal: Portal, params: dict[str, Any], code: str) -> None:
+    bot = portal.bot()
+    assert portal.error("imbot.app.register", **{"BOT_ID": bot, **params}) == (400, code)
+
+
+def test_app_update_and_unregister(portal: Portal) -> None:
+    bot = portal.bot()
+    app = js_app(portal, bot)
+    assert portal.result(
+        "imbot.app.update",
+        APP_ID=app,
+        FIELDS={"IFRAME": "https://e.com/f", "HASH": HASH, "LANG": [{"LANGUAGE_ID": "de", "TITLE": "D"}]},
+    )
+    stored = app_state(portal, app)
+    assert (stored["IFRAME"], stored["JS_METHOD"], stored["LANG"][0]["LANGUAGE_ID"]) == ("https://e.com/f", "", "de")
+    assert portal.error("imbot.app.update", APP_ID=app, FIELDS={"IFRAME": "ftp://x"}) == (400, "IFRAME_HTTPS")
+    assert portal.error("imbot.app.update", client_id="other", APP_ID=app, FIELDS={}) == (400, "APP_ID_ERROR")
+    assert portal.result("imbot.app.unregister", APP_ID=app) is True
+    assert portal.error("imbot.app.update", APP_ID=app, FIELDS={}) == (400, "CHAT_APP_ID_ERROR")
+
+
+def test_app_on_a_bot_of_another_app(portal: Portal) -> None:
+    bot = portal.bot("theirs", client_id="other")
+    assert portal.error("imbot.app.register", BOT_ID=bot, CODE="c", JS_METHOD="SEND", JS_PARAM="/help", LANG=LANG) == (
+        400,
+        "APP_ID_ERROR",
+    )
+
+
+# --- commands ------------------------------------------------------------------------------------
+def test_command_lifecycle_and_errors(portal: Portal) -> None:
+    bot = portal.bot()
+    lang = [{"LANGUAGE_ID": "en", "TITLE": "Help", "PARAMS": "topic"}]
+    assert portal.error("imbot.command.register", BOT_ID=bot, COMMAND="help", LANG=lang) == (
+        400,
+        "EVENT_COMMAND_ADD_ERROR",
+    )
+    assert portal.error(
+        "imbot.command.register", BOT_ID=bot, COMMAND="he lp", EVENT_COMMAND_ADD="https://e.com", LANG=lang
+    ) == (400, "COMMAND_ERROR")
+    assert portal.error(
+        "imbot.command.register", BOT_ID=bot, COMMAND="help", EVENT_COMMAND_ADD="https://e.com", LANG=[]
+    ) == (400, "LANG_ERROR")
+    command = portal.result(
+        "imbot.command.register", BOT_ID=bot, COMMAND="help", EVENT_COMMAND_ADD="https://e.com", LANG=lang, COMMON="Y"
+    )
+    assert portal.result("imbot.command.update", COMMAND_ID=command, FIELDS={"HIDDEN": "Y"}) is True
+    assert portal.error("imbot.command.update", COMMAND_ID=command, FIELDS={}) == (400, "WRONG_REQUEST")
+    assert portal.result("imbot.command.unregister", COMMAND_ID=command) is True
+    assert portal.error("imbot.command.update", COMMAND_ID=command, FIELDS={"HIDDEN": "N"}) == (400, "COMMAND_ID_ERROR")
+
+
+# --- batch ---------------------------------------------------------------------------------------
+def test_batch_runs_sub_calls_and_reports_errors(portal: Portal) -> None:
+    bot = portal.bot()
+    cid = portal.info.client_id
+    result = portal.result(
+        "batch",
+        halt=0,
+        cmd={
+            "list": "imbot.bot.list",
+            "bad": f"imbot.app.unregister?APP_ID=999&CLIENT_ID={cid}",
+            "nested": "batch?cmd[0]=imbot.bot.list",
+            "app": f"imbot.app.register?BOT_ID={bot}&CODE=b&JS_METHOD=SEND&JS_PARAM=/xy&LANG[0][LANGUAGE_ID]=en"
+            f"&LANG[0][TITLE]=T&CLIENT_ID={cid}",
+        },
+    )
+    assert set(result["result"]) == {"list", "app"}
+    assert result["result_error"]["bad"]["error"] == "CHAT_APP_ID_ERROR"
+    assert result["result_error"]["nested"]["error"] == "ERROR_BATCH_METHOD_NOT_ALLOWED"
+    assert set(result["result_time"]) == {"list", "bad", "nested", "app"}
+
+
+def test_batch_halt_and_length(portal: Portal) -> None:
+    result = portal.result("batch", halt=1, cmd={"a": "imbot.nothing", "b": "imbot.bot.list"})
+    assert set(result["result_error"]) == {"a"} and result["result"] == []
+    too_many = {str(i): "imbot.bot.list" for i in range(51)}
+    assert portal.error("batch", cmd=too_many) == (400, "ERROR_BATCH_LENGTH_EXCEEDED")
+
+
+# --- limits, faults, persistence, concurrency ------------------------------------------------------
+def test_leaky_bucket_allows_a_burst_then_the_steady_rate(portal: Portal, clock: FakeClock) -> None:
+    statuses = [portal.call("imbot.bot.list")[0] for _ in range(51)]
+    assert statuses == [200] * 50 + [503]
+    assert portal.error("imbot.bot.list") == (503, "QUERY_LIMIT_EXCEEDED")
+    clock.advance(1.0)  # standard plan drains 2 per second
+    assert [portal.call("imbot.bot.list")[0] for _ in range(3)] == [200, 200, 503]
+
+
+def test_injected_faults(portal: Portal) -> None:
+    portal.post(
+        "_emulator/faults",
+        json={"method": "imbot.bot.list", "count": 2, "error": "INTERNAL_SERVER_ERROR", "status": 500},
+    )
+    assert [portal.call("imbot.bot.list")[0] for _ in range(3)] == [500, 500, 200]
+    portal.post("_emulator/faults", json={"method": "imbot.bot.list", "drop": True})
+    with pytest.raises(Exception, match=r"Connection aborted|RemoteDisconnected"):
+        portal.call("imbot.bot.list")
+    journal = portal.session.get(portal.info.base_url + "_emulator/journal", verify=portal.info.ca_bundle).json()
+    assert [e["error"] for e in journal][-4:] == ["INTERNAL_SERVER_ERROR", "INTERNAL_SERVER_ERROR", None, "dropped"]
+    assert all(e["params"].get("CLIENT_ID", "sha256:").startswith("sha256:") for e in journal)
+
+
+def test_state_webhook_and_client_id_survive_a_restart(tmp_path: Path) -> None:
+    emulator = Emulator(tmp_path)
+    with emulator as info:
+        bot = Portal(emulator).bot()
+    ca = Path(info.ca_bundle).read_bytes()
+    restarted = Emulator(tmp_path)
+    with restarted as again:
+        assert (again.webhook_url.split("/")[-2], again.client_id) == (info.webhook_url.split("/")[-2], info.client_id)
+        assert str(bot) in Portal(restarted).result("imbot.bot.list")
+    assert Path(again.ca_bundle).read_bytes() == ca
+
+
+def test_concurrent_requests_stay_consistent(tmp_path: Path) -> None:
+    emulator = Emulator(tmp_path, plan="unlimited")
+    with emulator:
+        portal = Portal(emulator)
+        bot = portal.bot()
+        with ThreadPoolExecutor(8) as pool:
+            ids = list(pool.map(lambda i: js_app(portal, bot, code=f"c{i % 10}"), range(80)))
+        assert len(set(ids)) == 10  # same (bot, code) always answers the same app
+        assert len(portal.state()["apps"]) == 10
