@@ -1,6 +1,19 @@
 """Pulumi resources for Bitrix24 messenger integrations: chat apps, bots and bot commands."""
 
 from ._errors import Bitrix24Error
+from .bot import Bot, BotArgs, BotProperties
+from .bot_command import BotCommand, BotCommandArgs, CommandTranslation
 from .chat_app import ChatApp, ChatAppArgs, Translation
 
-__all__ = ["Bitrix24Error", "ChatApp", "ChatAppArgs", "Translation"]
+__all__ = [
+    "Bitrix24Error",
+    "Bot",
+    "BotArgs",
+    "BotCommand",
+    "BotCommandArgs",
+    "BotProperties",
+    "ChatApp",
+    "ChatAppArgs",
+    "CommandTranslation",
+    "Translation",
+]

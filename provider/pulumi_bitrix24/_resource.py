@@ -19,6 +19,7 @@ from pulumi.dynamic import (
     ReadResult,
     ResourceProvider,
 )
+from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 from pydantic import BaseModel, ValidationError
 
@@ -31,6 +32,8 @@ Failure = tuple[str, str]
 
 def is_unknown(value: Any) -> bool:
     """True when a value (or anything inside it) is not known yet, as during preview."""
+    if isinstance(value, Unknown):
+        return True
     if isinstance(value, str):
         return value == UNKNOWN
     if isinstance(value, dict):
@@ -38,6 +41,11 @@ def is_unknown(value: Any) -> bool:
     if isinstance(value, list):
         return any(is_unknown(v) for v in value)
     return False
+
+
+def lang_entries(translations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Declared translations as the LANG list of the REST API."""
+    return [{key.upper(): value for key, value in t.items() if value is not None} for t in translations]
 
 
 def flag(value: bool) -> str:
@@ -58,21 +66,27 @@ def read_image_base64(path: pulumi.Input[str] | None) -> pulumi.Input[str] | Non
 
 
 def image_failures(
-    field: str, encoded: Any, formats: Iterable[str], size: tuple[int, int] | None = None
+    field: str,
+    encoded: Any,
+    formats: Iterable[str],
+    exact: tuple[int, int] | None = None,
+    largest: tuple[int, int] | None = None,
 ) -> list[Failure]:
-    """Check an uploaded image: readable file, allowed format, exact size when given."""
+    """Check an image read by read_image_base64: present, an allowed format, the exact or at most a size."""
     if not encoded:
         return [(field, "file not found or not readable")]
     try:
         with Image.open(io.BytesIO(base64.b64decode(encoded, validate=True))) as image:
-            fmt, actual = image.format or "", image.size
+            fmt, (width, height) = image.format or "", image.size
     except (binascii.Error, ValueError, UnidentifiedImageError):
         return [(field, "is not an image file")]
     allowed = tuple(formats)
     if fmt not in allowed:
         return [(field, f"must be {' or '.join(allowed)}, got {fmt}")]
-    if size is not None and actual != size:
-        return [(field, f"must be {size[0]}x{size[1]} px (Bitrix24 icon canvas), got {actual[0]}x{actual[1]}")]
+    if exact is not None and (width, height) != exact:
+        return [(field, f"must be {exact[0]}x{exact[1]} px (Bitrix24 icon canvas), got {width}x{height}")]
+    if largest is not None and (width > largest[0] or height > largest[1]):
+        return [(field, f"must be at most {largest[0]}x{largest[1]} px, got {width}x{height}")]
     return []
 
 

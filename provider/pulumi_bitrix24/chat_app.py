@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
 import pulumi
 from pulumi.dynamic import CreateResult, Resource, UpdateResult
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
 from ._errors import CHAT_APP_ID_ERROR
-from ._resource import BitrixProvider, Failure, flag, image_failures, read_image_base64
+from ._resource import BitrixProvider, Failure, flag, image_failures, lang_entries, read_image_base64
+from ._rules import AT_LEAST_ONE, UNIQUE_LANGUAGES, HttpsUrl, LanguageModel, at_least, full_match
 
 ICON_SIZE = (108, 66)
 IFRAME_ONLY = ("iframe_width", "iframe_height", "hash")
@@ -58,69 +58,33 @@ class ChatAppArgs:
     hidden: pulumi.Input[bool] | None = None
 
 
-def _https_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme != "https" or not parts.hostname:
-        raise ValueError("must be an https:// URL with a host (the portal refuses anything else)")
-    return value
-
-
-def _at_least(minimum: int, why: str) -> Any:
-    def check(value: int) -> int:
-        if value < minimum:
-            raise ValueError(f"must be at least {minimum} {why}, got {value}")
-        return value
-
-    return AfterValidator(check)
-
-
-def _full_match(rule: re.Pattern[str], explanation: str) -> Any:
-    def check(value: str) -> str:
-        if not rule.fullmatch(value):
-            raise ValueError(f"must be {explanation}")
-        return value
-
-    return AfterValidator(check)
-
-
-class TranslationModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    language_id: Annotated[str, _full_match(re.compile(r"[a-z]{2}"), "a two-letter lowercase code such as en")]
-    title: Annotated[str, Field(min_length=1)]
-    description: str | None = None
-    copyright: str | None = None
-
-
-def _unique_languages(items: list[TranslationModel]) -> list[TranslationModel]:
-    ids = [t.language_id for t in items]
-    duplicates = sorted({i for i in ids if ids.count(i) > 1})
-    if duplicates:
-        raise ValueError(f"language_id must be unique, repeated: {', '.join(duplicates)}")
-    return items
-
-
 def _exact_length(value: str) -> str:
     if len(value) != 32:
         raise ValueError(f"must be exactly 32 characters (got {len(value)}); the portal would cut it")
     return value
 
 
+class TranslationModel(LanguageModel):
+    description: str | None = None
+    copyright: str | None = None
+
+
 class ChatAppModel(BaseModel):
     """Per-field rules of ChatApp inputs (facts §5.1)."""
 
     model_config = ConfigDict(extra="ignore")
-    bot_id: Annotated[int, _at_least(1, "(a bot id from imbot.register)")]
+    bot_id: Annotated[int, at_least(1, "(a bot id from imbot.register)")]
     code: Annotated[str, Field(min_length=1, max_length=255, pattern=r"\S")]
-    translations: Annotated[list[TranslationModel], Field(min_length=1), AfterValidator(_unique_languages)]
-    iframe: Annotated[str, AfterValidator(_https_url)] | None = None
-    iframe_width: Annotated[int, _at_least(250, "px; the portal would silently raise it")] | None = None
-    iframe_height: Annotated[int, _at_least(50, "px; the portal would silently raise it")] | None = None
+    translations: Annotated[list[TranslationModel], AT_LEAST_ONE, UNIQUE_LANGUAGES]
+    iframe: HttpsUrl | None = None
+    iframe_width: Annotated[int, at_least(250, "px; the portal would silently raise it")] | None = None
+    iframe_height: Annotated[int, at_least(50, "px; the portal would silently raise it")] | None = None
     hash: Annotated[str, AfterValidator(_exact_length)] | None = None
     js_method: Literal["PUT", "SEND", "CALL", "SUPPORT"] | None = None
     js_param: str | None = None
     icon_path: str | None = None
     icon_base64: str | None = None
-    context: Annotated[str, _full_match(CONTEXT_RULE, "ALL, USER, CHAT, BOT, LINES or CALL, optionally -admin")] = "ALL"
+    context: Annotated[str, full_match(CONTEXT_RULE, "ALL, USER, CHAT, BOT, LINES or CALL, optionally -admin")] = "ALL"
     extranet_support: StrictBool = False
     livechat_support: StrictBool = False
     iframe_popup: StrictBool = False
@@ -155,7 +119,8 @@ class ChatAppProvider(BitrixProvider):
             failures.append(("hash", "is required for IFRAME apps (32 characters, used to sign requests)"))
         if "icon_path" in values and "icon_base64" not in unknown:
             failures += [
-                ("icon_path", r) for _, r in image_failures("icon_path", values.get("icon_base64"), ["PNG"], ICON_SIZE)
+                ("icon_path", r)
+                for _, r in image_failures("icon_path", values.get("icon_base64"), ["PNG"], exact=ICON_SIZE)
             ]
         return failures
 
@@ -198,9 +163,7 @@ class ChatAppProvider(BitrixProvider):
             fields = {"JS_METHOD": props["js_method"], "JS_PARAM": props["js_param"]}
         fields["CONTEXT"] = props["context"]
         fields.update({k.upper(): flag(props[k]) for k in FLAGS})
-        fields["LANG"] = [
-            {key.upper(): value for key, value in t.items() if value is not None} for t in props["translations"]
-        ]
+        fields["LANG"] = lang_entries(props["translations"])
         if props.get("icon_base64"):
             fields["ICON_FILE"] = props["icon_base64"]
         return fields

@@ -226,25 +226,17 @@ def test_existing_app_with_same_bot_and_code_is_adopted(
     assert (app["JS_METHOD"], app["JS_PARAM"], app["LANG"][0]["TITLE"]) == ("SEND", "/help", "Help")
 
 
-def test_unknown_bot_id_previews(project: Project, emulator: EmulatorControl) -> None:
-    (project.root / "later.py").write_text(
-        "import pulumi.dynamic as d\n"
-        "class P(d.ResourceProvider):\n"
-        "    def create(self, props):\n"
-        "        return d.CreateResult('x', {'value': props['value']})\n"
-        "class Later(d.Resource):\n"
-        "    value: object\n"
-        "    def __init__(self, name, value):\n"
-        "        super().__init__(P(), name, {'value': value})\n"
+def test_bot_id_unknown_during_preview_previews(project: Project, emulator: EmulatorControl) -> None:
+    bot = (
+        "__import__('pulumi_bitrix24').Bot('bot', __import__('pulumi_bitrix24').BotArgs(code='previewbot',"
+        " event_handler='https://example.com/h', properties=__import__('pulumi_bitrix24').BotProperties(name='P')))"
+        ".bot_id"
     )
-    source = program(
-        {"helper": JS_APP}, bot_id="__import__('later').Later('bot', pulumi.Config().require_int('botId')).value"
-    )
-    project.program(source)
-    assert project.preview().changes() == {"create": 3}
+    project.program(program({"helper": JS_APP, "frame": IFRAME_APP}, bot_id=bot))
+    assert project.preview().changes() == {"create": 4}
     assert emulator.methods() == []
     project.up()
-    assert len(stored_apps(emulator)) == 1
+    assert len(stored_apps(emulator)) == 2
 
 
 INVALID: list[tuple[dict[str, Any], str, str]] = [

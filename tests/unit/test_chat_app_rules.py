@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
 from pulumi_bitrix24.chat_app import ChatAppProvider
@@ -106,8 +107,9 @@ def test_frame_without_hash_fails() -> None:
 
 
 def test_unknown_values_pass_through_untouched() -> None:
-    result = PROVIDER.check({}, {**JS, "bot_id": UNKNOWN})
-    assert result.failures == [] and result.inputs["bot_id"] == UNKNOWN
+    unknown = Unknown()
+    result = PROVIDER.check({}, {**JS, "bot_id": unknown})
+    assert result.failures == [] and result.inputs["bot_id"] is unknown
     assert PROVIDER.check({}, {**FRAME, "iframe": UNKNOWN, "hash": UNKNOWN}).failures == []
     assert PROVIDER.check({}, {**JS, "translations": [{"language_id": "en", "title": UNKNOWN}]}).failures == []
 
@@ -145,5 +147,5 @@ def test_diff_decisions(old: dict[str, Any], change: dict[str, Any], expected: t
 
 def test_unknown_bot_id_is_a_replacement() -> None:
     olds = {**checked(JS), "app_id": 5}
-    result = PROVIDER.diff("5", olds, {**checked(JS), "bot_id": UNKNOWN})
+    result = PROVIDER.diff("5", olds, {**checked(JS), "bot_id": Unknown()})
     assert result.changes and result.replaces == ["bot_id"]

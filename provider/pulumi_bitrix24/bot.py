@@ -1,0 +1,194 @@
+"""Bot: a Bitrix24 chat bot managed through imbot.register / imbot.update / imbot.unregister (facts §6.1-6.3)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any, Literal
+
+import pulumi
+from pulumi.dynamic import CreateResult, Resource, UpdateResult
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
+
+from ._errors import BOT_ID_ERROR
+from ._resource import BitrixProvider, Failure, image_failures, read_image_base64
+from ._rules import HttpsUrl, full_match
+
+COLORS = (
+    "RED", "GREEN", "MINT", "LIGHT_BLUE", "DARK_BLUE", "PURPLE", "AQUA", "PINK",
+    "LIME", "BROWN", "AZURE", "KHAKI", "SAND", "MARENGO", "GRAY", "GRAPHITE",
+)  # fmt: skip
+EVENTS = ("message_add", "message_update", "message_delete", "welcome_message", "bot_delete")
+REQUIRED_EVENTS = ("message_add", "welcome_message", "bot_delete")
+PHOTO_LIMIT = (5000, 5000)
+PROPERTY_NAMES = {
+    "name": "NAME",
+    "last_name": "LAST_NAME",
+    "color": "COLOR",
+    "email": "EMAIL",
+    "birthday": "PERSONAL_BIRTHDAY",
+    "work_position": "WORK_POSITION",
+    "www": "PERSONAL_WWW",
+    "gender": "PERSONAL_GENDER",
+}
+
+
+@dataclass
+class BotProperties:
+    """How the bot appears in the messenger; `name` or `last_name` is required."""
+
+    name: pulumi.Input[str] | None = None
+    last_name: pulumi.Input[str] | None = None
+    color: pulumi.Input[str] | None = None
+    email: pulumi.Input[str] | None = None
+    birthday: pulumi.Input[str] | None = None
+    work_position: pulumi.Input[str] | None = None
+    www: pulumi.Input[str] | None = None
+    gender: pulumi.Input[str] | None = None
+    photo_path: pulumi.Input[str] | None = None
+
+
+@dataclass
+class BotArgs:
+    """Arguments of a Bot: one `event_handler` for every event, or the event_* URLs one by one."""
+
+    code: pulumi.Input[str]
+    properties: BotProperties
+    type: pulumi.Input[str] | None = None
+    openline: pulumi.Input[bool] | None = None
+    event_handler: pulumi.Input[str] | None = None
+    event_message_add: pulumi.Input[str] | None = None
+    event_message_update: pulumi.Input[str] | None = None
+    event_message_delete: pulumi.Input[str] | None = None
+    event_welcome_message: pulumi.Input[str] | None = None
+    event_bot_delete: pulumi.Input[str] | None = None
+
+
+def _iso_date(value: str) -> str:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("must be a date written YYYY-MM-DD") from None
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return value
+
+
+class PropertiesModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = None
+    last_name: str | None = None
+    color: Literal[COLORS] | None = None  # type: ignore[valid-type]
+    email: Annotated[str, full_match(re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+"), "an e-mail address")] | None = None
+    birthday: Annotated[str, AfterValidator(_iso_date)] | None = None
+    work_position: str | None = None
+    www: Annotated[str, full_match(re.compile(r"https?://\S+"), "an http(s):// URL")] | None = None
+    gender: Literal["M", "F"] | None = None
+    photo_path: str | None = None
+    photo_base64: str | None = None
+
+
+class BotModel(BaseModel):
+    """Per-field rules of Bot inputs (facts §6.1)."""
+
+    model_config = ConfigDict(extra="ignore")
+    code: Annotated[str, Field(min_length=1, max_length=255, pattern=r"\S")]
+    type: Literal["B", "O", "H", "S"] = "B"
+    openline: StrictBool = False
+    properties: PropertiesModel
+    event_handler: HttpsUrl | None = None
+    event_message_add: HttpsUrl | None = None
+    event_message_update: HttpsUrl | None = None
+    event_message_delete: HttpsUrl | None = None
+    event_welcome_message: HttpsUrl | None = None
+    event_bot_delete: HttpsUrl | None = None
+
+
+class BotProvider(BitrixProvider):
+    """CRUD of one bot; imbot.update cannot change TYPE or OPENLINE, so those replace."""
+
+    model = BotModel
+    replace_on = ("type", "openline")
+    not_found_code = BOT_ID_ERROR
+
+    def cross_failures(self, values: dict[str, Any], unknown: set[str]) -> list[Failure]:
+        failures: list[Failure] = []
+        events = {e for e in EVENTS if f"event_{e}" in values or f"event_{e}" in unknown}
+        if "event_handler" in values or "event_handler" in unknown:
+            if events:
+                failures.append(("event_handler", "set event_handler or the event_* URLs, not both"))
+        else:
+            failures += [
+                (f"event_{e}", "is required unless event_handler is set") for e in REQUIRED_EVENTS if e not in events
+            ]
+        if values.get("type") == "O" and values.get("openline") is False:
+            failures.append(("openline", "must be true for TYPE O (Open Channels) bots"))
+        props = values.get("properties")
+        if "properties" not in unknown and isinstance(props, dict):
+            if not props.get("name") and not props.get("last_name"):
+                failures.append(("properties", "name or last_name is required"))
+            if props.get("photo_path") is not None:
+                photo = props.get("photo_base64")
+                found = image_failures("properties", photo, ["PNG", "JPEG"], largest=PHOTO_LIMIT)
+                failures += [("properties", f".photo_path: {reason}") for _, reason in found]
+        return failures
+
+    def defaults(self, values: dict[str, Any], unknown: set[str]) -> dict[str, Any]:
+        return {"openline": True} if values.get("type") == "O" else {}
+
+    def same_identity(self, olds: dict[str, Any], news: dict[str, Any]) -> bool:
+        return olds.get("code") == news.get("code")
+
+    # --- REST ------------------------------------------------------------------------------------
+    @staticmethod
+    def fields(props: dict[str, Any]) -> dict[str, Any]:
+        """CODE, the five handlers and every property ("" clears one that was removed)."""
+        if props.get("event_handler"):
+            events = dict.fromkeys(EVENTS, props["event_handler"])
+        else:
+            events = {e: props.get(f"event_{e}") or "" for e in EVENTS}
+        declared = props["properties"]
+        properties = {api: declared.get(name) or "" for name, api in PROPERTY_NAMES.items()}
+        if declared.get("photo_base64"):
+            properties["PERSONAL_PHOTO"] = declared["photo_base64"]
+        fields = {f"EVENT_{e.upper()}": url for e, url in events.items() if url}
+        return {"CODE": props["code"], **fields, "PROPERTIES": properties}
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        """Register, then converge with a full update: a bot that already has this code is adopted."""
+        fields = self.fields(props)
+        client = self.client()
+        params = {**fields, "TYPE": props["type"], "OPENLINE": "Y" if props["openline"] else "N"}
+        bot_id = int(client.call("imbot.register", params))
+        client.call("imbot.update", {"BOT_ID": bot_id, "FIELDS": fields})
+        return CreateResult(str(bot_id), {**props, "bot_id": bot_id})
+
+    def update(self, id_: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        self.client().call("imbot.update", {"BOT_ID": int(id_), "FIELDS": self.fields(news)})
+        return UpdateResult({**news, "bot_id": int(id_)})
+
+    def delete(self, id_: str, _props: dict[str, Any]) -> None:
+        self.delete_object("imbot.unregister", {"BOT_ID": int(id_)})
+
+
+class Bot(Resource, module="bitrix24", name="Bot"):
+    """A Bitrix24 chat bot; `bot_id` is its portal id (use it for ChatApp and BotCommand)."""
+
+    bot_id: pulumi.Output[int]
+    code: pulumi.Output[str]
+
+    def __init__(self, resource_name: str, args: BotArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        p = args.properties
+        properties = {name: getattr(p, name) for name in (*PROPERTY_NAMES, "photo_path")}
+        properties["photo_base64"] = read_image_base64(p.photo_path)
+        props: dict[str, Any] = {
+            "code": args.code,
+            "type": args.type,
+            "openline": args.openline,
+            "properties": properties,
+            "event_handler": args.event_handler,
+            **{f"event_{e}": getattr(args, f"event_{e}") for e in EVENTS},
+            "bot_id": None,
+        }
+        super().__init__(BotProvider(), resource_name, props, opts)
