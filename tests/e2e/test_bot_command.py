@@ -1,0 +1,137 @@
+"""BotCommand through the real pulumi CLI against the emulator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from .conftest import ProjectFactory
+from .harness import EmulatorControl, Project
+
+COMMAND: dict[str, Any] = {
+    "command": "help",
+    "event_command_add": "https://example.com/commands",
+    "translations": [{"language_id": "en", "title": "Help", "params": "topic"}],
+}
+
+
+def program(commands: dict[str, dict[str, Any]]) -> str:
+    lines = [
+        "import pulumi",
+        "from pulumi_bitrix24 import BotCommand, BotCommandArgs, CommandTranslation",
+        "bot_id = pulumi.Config().require_int('botId')",
+    ]
+    for name, spec in commands.items():
+        args = ", ".join(f"{k}={v!r}" for k, v in spec.items() if k != "translations")
+        translations = ", ".join(f"CommandTranslation(**{t!r})" for t in spec["translations"])
+        lines += [
+            f"{name} = BotCommand({name!r}, BotCommandArgs(bot_id=bot_id, {args}, translations=[{translations}]))",
+            f"pulumi.export({name + '_id'!r}, {name}.command_id)",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def project(new_project: ProjectFactory, emulator: EmulatorControl) -> Project:
+    project = new_project()
+    project.config("botId", str(emulator.make_bot()))
+    emulator.clear_journal()
+    return project
+
+
+def stored_commands(emulator: EmulatorControl) -> dict[int, dict[str, Any]]:
+    return {command["ID"]: command for command in emulator.state()["commands"]}
+
+
+def test_create_no_op_and_updates(project: Project, emulator: EmulatorControl) -> None:
+    project.program(program({"help": COMMAND}))
+    assert project.up().changes() == {"create": 2}
+    command_id = project.outputs()["help_id"]
+    assert stored_commands(emulator)[command_id]["LANG"] == [{"LANGUAGE_ID": "en", "TITLE": "Help", "PARAMS": "topic"}]
+    assert emulator.methods() == ["imbot.command.register"]
+
+    emulator.clear_journal()
+    assert project.preview().changes() == {"same": 2}
+    assert project.up().changes() == {"same": 2}
+    assert emulator.methods() == []
+
+    spec = dict(COMMAND)
+    for change in [
+        {"command": "assist"},
+        {"event_command_add": "https://example.com/v2"},
+        {"hidden": True},
+        {"extranet_support": True},
+        {"translations": [{"language_id": "de", "title": "Hilfe"}]},
+    ]:
+        spec = {**spec, **change}
+        project.program(program({"help": spec}))
+        emulator.clear_journal()
+        assert project.up().changes() == {"update": 1, "same": 1}, change
+        assert emulator.methods() == ["imbot.command.update"]
+    stored = stored_commands(emulator)[command_id]
+    assert (stored["COMMAND"], stored["HIDDEN"], stored["EXTRANET_SUPPORT"], stored["LANG"][0]["TITLE"]) == (
+        "assist",
+        "Y",
+        "Y",
+        "Hilfe",
+    )
+
+
+def test_common_replaces_deleting_first(project: Project, emulator: EmulatorControl) -> None:
+    project.program(program({"help": COMMAND}))
+    project.up()
+    project.program(program({"help": {**COMMAND, "common": True}}))
+    emulator.clear_journal()
+    assert project.up().changes() == {"replace": 1, "same": 1}
+    assert emulator.methods() == ["imbot.command.unregister", "imbot.command.register"]
+    [stored] = stored_commands(emulator).values()
+    assert stored["COMMON"] == "Y"
+
+
+def test_moving_to_another_bot_replaces(project: Project, emulator: EmulatorControl) -> None:
+    project.program(program({"help": COMMAND}))
+    project.up()
+    other = emulator.make_bot("other")
+    project.config("botId", str(other))
+    emulator.clear_journal()
+    assert project.up().changes() == {"replace": 1, "same": 1}
+    assert emulator.methods() == ["imbot.command.register", "imbot.command.unregister"]
+    [stored] = stored_commands(emulator).values()
+    assert stored["BOT_ID"] == other
+
+
+def test_destroy_tolerates_a_command_deleted_out_of_band(project: Project, emulator: EmulatorControl) -> None:
+    project.program(program({"help": COMMAND, "info": {**COMMAND, "command": "info"}}))
+    project.up()
+    emulator.call("imbot.command.unregister", COMMAND_ID=project.outputs()["info_id"])
+    project.destroy()
+    assert project.resources() == [] and stored_commands(emulator) == {}
+
+
+def test_lost_register_answer_is_not_retried(project: Project, emulator: EmulatorControl) -> None:
+    emulator.fault("imbot.command.register", count=1, drop=True)
+    project.program(program({"help": COMMAND}))
+    run = project.up(check=False)
+    assert run.code != 0 and "could not be reached" in run.output
+    assert emulator.methods() == ["imbot.command.register"]
+
+
+INVALID: list[tuple[dict[str, Any], str, str]] = [
+    ({"command": "/help"}, "command", "Latin letters and digits only"),
+    ({"event_command_add": "http://e.com"}, "event_command_add", "must be an https:// URL"),
+    ({"translations": []}, "translations", "at least 1 item"),
+    ({"translations": [{"language_id": "english", "title": "x"}]}, "translations", "[0].language_id: must be a two"),
+    ({"common": "yes"}, "common", "valid boolean"),
+]
+
+
+@pytest.mark.parametrize(("change", "field", "rule"), INVALID, ids=[f"{f}-{i}" for i, (_, f, _) in enumerate(INVALID)])
+def test_invalid_arguments_fail_preview_before_any_request(
+    project: Project, emulator: EmulatorControl, change: dict[str, Any], field: str, rule: str
+) -> None:
+    project.program(program({"help": {**COMMAND, **change}}))
+    run = project.preview(check=False)
+    assert run.code != 0
+    assert f"property {field} value" in run.output and rule in run.output
+    assert emulator.journal("") == []
