@@ -64,9 +64,13 @@ class Emulator:
         self.store = Store(self.data / "portal.sqlite3")
         self.portal = Portal(self.store, plan_named(plan), token_lifetime, clock)
         self._host = host
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on sockets that name it, and without
+        # NODELAY every response waits ~40 ms for a delayed ACK between its header and body records.
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))
+        self._socket.listen(2048)  # connections queue from now on, so the printed URL is usable at once
+        self._tls = _tls_files(self.data)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self.info = self._describe()
@@ -80,11 +84,11 @@ class Emulator:
             base_url=base,
             webhook_url=f"{base}rest/{DEFAULT_USER_ID}/{code}/",
             client_id=client_id,
-            ca_bundle=str(self.data / "ca.pem"),
+            ca_bundle=str(self._tls[0]),
         )
 
     def _config(self) -> uvicorn.Config:
-        _, cert, key = _tls_files(self.data)
+        _, cert, key = self._tls
         return uvicorn.Config(
             build_app(self.portal),
             ssl_certfile=str(cert),
