@@ -15,9 +15,11 @@ from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
     ConfigureRequest,
+    CreateResult,
     DiffResult,
     ReadResult,
     ResourceProvider,
+    UpdateResult,
 )
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
@@ -108,7 +110,14 @@ class BitrixProvider(ResourceProvider):
     model: ClassVar[type[BaseModel]]
     """Per-field rules; its fields are the resource's declared inputs."""
     replace_on: ClassVar[tuple[str, ...]] = ()
+    methods: ClassVar[tuple[str, str, str]]
+    """The REST methods that register, update and unregister the object."""
+    id_param: ClassVar[str]
+    """How the REST API names the object's id (APP_ID, BOT_ID, COMMAND_ID)."""
+    id_output: ClassVar[str]
     not_found_code: ClassVar[str]
+    adopts_existing: ClassVar[bool] = True
+    """Whether register answers an existing object with its id, so create converges it with an update."""
 
     _settings: Settings | None = None
 
@@ -161,19 +170,37 @@ class BitrixProvider(ResourceProvider):
         """Whether old and new would collide on the portal, forcing delete-before-create."""
         return False
 
-    # --- read / delete ---------------------------------------------------------------------------
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        """Bitrix24 has no read method for these objects: refresh keeps the stored state."""
-        return ReadResult(id_, props)
+    # --- REST ----------------------------------------------------------------------------------------
+    def fields(self, props: dict[str, Any]) -> dict[str, Any]:
+        """The FIELDS of an update: the full declared state, so every update converges the object."""
+        raise NotImplementedError
 
-    def delete_object(self, method: str, params: dict[str, Any]) -> None:
+    def register_params(self, props: dict[str, Any]) -> dict[str, Any]:
+        """Parameters of the register call."""
+        raise NotImplementedError
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        """Register; where register adopts an existing object, converge it with a full update."""
+        register, update, _ = self.methods
+        client = self.client()
+        # A lost answer is retried only where register is idempotent (it answers with the existing object).
+        object_id = int(client.call(register, self.register_params(props), idempotent=self.adopts_existing))
+        if self.adopts_existing:
+            client.call(update, {self.id_param: object_id, "FIELDS": self.fields(props)})
+        return CreateResult(str(object_id), {**props, self.id_output: object_id})
+
+    def update(self, id_: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        self.client().call(self.methods[1], {self.id_param: int(id_), "FIELDS": self.fields(news)})
+        return UpdateResult({**news, self.id_output: int(id_)})
+
+    def delete(self, id_: str, _props: dict[str, Any]) -> None:
         """Unregister; an object that is already gone counts as deleted."""
         try:
-            self.client().call(method, params)
+            self.client().call(self.methods[2], {self.id_param: int(id_)})
         except NotFoundError as exc:
             if exc.code != self.not_found_code:
                 raise
 
-    @staticmethod
-    def pick(props: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
-        return {k: props[k] for k in names if props.get(k) is not None}
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        """Bitrix24 has no read method for these objects: refresh keeps the stored state."""
+        return ReadResult(id_, props)

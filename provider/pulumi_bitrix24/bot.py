@@ -8,11 +8,11 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 import pulumi
-from pulumi.dynamic import CreateResult, Resource, UpdateResult
+from pulumi.dynamic import Resource
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
 from ._errors import BOT_ID_ERROR
-from ._resource import BitrixProvider, Failure, image_failures, read_image_base64
+from ._resource import BitrixProvider, Failure, flag, image_failures, read_image_base64
 from ._rules import HttpsUrl, full_match
 
 COLORS = (
@@ -110,7 +110,8 @@ class BotProvider(BitrixProvider):
 
     model = BotModel
     replace_on = ("type", "openline")
-    not_found_code = BOT_ID_ERROR
+    methods = ("imbot.register", "imbot.update", "imbot.unregister")
+    id_param, id_output, not_found_code = "BOT_ID", "bot_id", BOT_ID_ERROR
 
     def cross_failures(self, values: dict[str, Any], unknown: set[str]) -> list[Failure]:
         failures: list[Failure] = []
@@ -141,8 +142,7 @@ class BotProvider(BitrixProvider):
         return olds.get("code") == news.get("code")
 
     # --- REST ------------------------------------------------------------------------------------
-    @staticmethod
-    def fields(props: dict[str, Any]) -> dict[str, Any]:
+    def fields(self, props: dict[str, Any]) -> dict[str, Any]:
         """CODE, the five handlers and every property ("" clears one that was removed)."""
         if props.get("event_handler"):
             events = dict.fromkeys(EVENTS, props["event_handler"])
@@ -155,21 +155,8 @@ class BotProvider(BitrixProvider):
         fields = {f"EVENT_{e.upper()}": url for e, url in events.items() if url}
         return {"CODE": props["code"], **fields, "PROPERTIES": properties}
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        """Register, then converge with a full update: a bot that already has this code is adopted."""
-        fields = self.fields(props)
-        client = self.client()
-        params = {**fields, "TYPE": props["type"], "OPENLINE": "Y" if props["openline"] else "N"}
-        bot_id = int(client.call("imbot.register", params))
-        client.call("imbot.update", {"BOT_ID": bot_id, "FIELDS": fields})
-        return CreateResult(str(bot_id), {**props, "bot_id": bot_id})
-
-    def update(self, id_: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        self.client().call("imbot.update", {"BOT_ID": int(id_), "FIELDS": self.fields(news)})
-        return UpdateResult({**news, "bot_id": int(id_)})
-
-    def delete(self, id_: str, _props: dict[str, Any]) -> None:
-        self.delete_object("imbot.unregister", {"BOT_ID": int(id_)})
+    def register_params(self, props: dict[str, Any]) -> dict[str, Any]:
+        return {**self.fields(props), "TYPE": props["type"], "OPENLINE": flag(props["openline"])}
 
 
 class Bot(Resource, module="bitrix24", name="Bot"):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, Resource, UpdateResult
+from pulumi.dynamic import Resource
 from pydantic import BaseModel, ConfigDict, StrictBool
 
 from ._errors import COMMAND_ID_ERROR
@@ -61,13 +61,14 @@ class BotCommandProvider(BitrixProvider):
 
     model = BotCommandModel
     replace_on = ("bot_id", "common")
-    not_found_code = COMMAND_ID_ERROR
+    methods = ("imbot.command.register", "imbot.command.update", "imbot.command.unregister")
+    id_param, id_output, not_found_code = "COMMAND_ID", "command_id", COMMAND_ID_ERROR
+    adopts_existing = False  # no duplicate detection: a second register makes a second command
 
     def same_identity(self, olds: dict[str, Any], news: dict[str, Any]) -> bool:
         return all(olds.get(k) == news.get(k) for k in ("bot_id", "command"))
 
-    @staticmethod
-    def fields(props: dict[str, Any]) -> dict[str, Any]:
+    def fields(self, props: dict[str, Any]) -> dict[str, Any]:
         return {
             "COMMAND": props["command"],
             "EVENT_COMMAND_ADD": props["event_command_add"],
@@ -75,18 +76,8 @@ class BotCommandProvider(BitrixProvider):
             "LANG": lang_entries(props["translations"]),
         }
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        params = {"BOT_ID": int(props["bot_id"]), "COMMON": flag(props["common"]), **self.fields(props)}
-        # Registering twice would make two commands, so a lost answer is not retried.
-        command_id = int(self.client().call("imbot.command.register", params, idempotent=False))
-        return CreateResult(str(command_id), {**props, "command_id": command_id})
-
-    def update(self, id_: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        self.client().call("imbot.command.update", {"COMMAND_ID": int(id_), "FIELDS": self.fields(news)})
-        return UpdateResult({**news, "command_id": int(id_)})
-
-    def delete(self, id_: str, _props: dict[str, Any]) -> None:
-        self.delete_object("imbot.command.unregister", {"COMMAND_ID": int(id_)})
+    def register_params(self, props: dict[str, Any]) -> dict[str, Any]:
+        return {"BOT_ID": int(props["bot_id"]), "COMMON": flag(props["common"]), **self.fields(props)}
 
 
 class BotCommand(Resource, module="bitrix24", name="BotCommand"):

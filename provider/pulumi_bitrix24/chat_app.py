@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import pulumi
-from pulumi.dynamic import CreateResult, Resource, UpdateResult
+from pulumi.dynamic import Resource
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
 from ._errors import CHAT_APP_ID_ERROR
@@ -103,7 +103,8 @@ class ChatAppProvider(BitrixProvider):
 
     model = ChatAppModel
     replace_on = ("bot_id", "code", "hidden")
-    not_found_code = CHAT_APP_ID_ERROR
+    methods = ("imbot.app.register", "imbot.app.update", "imbot.app.unregister")
+    id_param, id_output, not_found_code = "APP_ID", "app_id", CHAT_APP_ID_ERROR
 
     def cross_failures(self, values: dict[str, Any], unknown: set[str]) -> list[Failure]:
         if unknown & {"iframe", *JS_KIND}:
@@ -149,8 +150,7 @@ class ChatAppProvider(BitrixProvider):
         return all(olds.get(k) == news.get(k) for k in ("bot_id", "code"))
 
     # --- REST ------------------------------------------------------------------------------------
-    @staticmethod
-    def fields(props: dict[str, Any]) -> dict[str, Any]:
+    def fields(self, props: dict[str, Any]) -> dict[str, Any]:
         """FIELDS of the app's own kind only, so an update never mixes IFRAME and JS settings."""
         if app_kind(props) == "IFRAME":
             fields: dict[str, Any] = {
@@ -168,22 +168,8 @@ class ChatAppProvider(BitrixProvider):
             fields["ICON_FILE"] = props["icon_base64"]
         return fields
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        """Register, then converge with a full update: an existing app with this bot and code is adopted."""
-        fields = self.fields(props)
-        client = self.client()
-        app_id = int(
-            client.call("imbot.app.register", {"BOT_ID": int(props["bot_id"]), "CODE": props["code"], **fields})
-        )
-        client.call("imbot.app.update", {"APP_ID": app_id, "FIELDS": fields})
-        return CreateResult(str(app_id), {**props, "app_id": app_id})
-
-    def update(self, id_: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        self.client().call("imbot.app.update", {"APP_ID": int(id_), "FIELDS": self.fields(news)})
-        return UpdateResult({**news, "app_id": int(id_)})
-
-    def delete(self, id_: str, _props: dict[str, Any]) -> None:
-        self.delete_object("imbot.app.unregister", {"APP_ID": int(id_)})
+    def register_params(self, props: dict[str, Any]) -> dict[str, Any]:
+        return {"BOT_ID": int(props["bot_id"]), "CODE": props["code"], **self.fields(props)}
 
 
 class ChatApp(Resource, module="bitrix24", name="ChatApp"):

@@ -378,3 +378,10 @@ def test_concurrent_requests_stay_consistent(tmp_path: Path) -> None:
             ids = list(pool.map(lambda i: js_app(portal, bot, code=f"c{i % 10}"), range(80)))
         assert len(set(ids)) == 10  # same (bot, code) always answers the same app
         assert len(portal.state()["apps"]) == 10
+
+
+def test_bad_control_requests_get_an_envelope(portal: Portal) -> None:
+    response = portal.post("_emulator/faults", data=b"{oops", headers={"Content-Type": "application/json"})
+    assert (response.status_code, response.json()["error"]) == (400, "INVALID_REQUEST")
+    response = portal.post("_emulator/faults", json={"count": "many"})
+    assert (response.status_code, response.json()["error"]) == (400, "INVALID_REQUEST")

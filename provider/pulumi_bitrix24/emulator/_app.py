@@ -119,6 +119,16 @@ class RestEndpoints:
         return JSONResponse(tokens)
 
 
+async def control_spec(request: Request) -> dict[str, Any]:
+    """The JSON object a control call sends (empty when it sends none)."""
+    body = await request.body()
+    try:
+        spec = parse_body("application/json", body)
+    except ParamsError as exc:
+        raise ApiError("INVALID_REQUEST", str(exc)) from exc
+    return spec
+
+
 class Controls:
     """`/_emulator/*`: journal, state, reset, faults, extra webhooks and OAuth apps; loopback only."""
 
@@ -140,26 +150,30 @@ class Controls:
         return JSONResponse({"ok": True})
 
     async def faults(self, request: Request) -> Response:
-        spec = await request.json()
-        fault = Fault(
-            count=int(spec.get("count", 1)),
-            error=spec.get("error"),
-            status=int(spec.get("status", 400)),
-            description=str(spec.get("description", "Injected fault")),
-            drop=bool(spec.get("drop", False)),
-            stall=float(spec.get("stall", 0)),
-        )
-        self.portal.add_fault(str(spec["method"]), fault)
+        spec = await control_spec(request)
+        try:
+            fault = Fault(
+                count=int(spec.get("count", 1)),
+                error=spec.get("error"),
+                status=int(spec.get("status", 400)),
+                description=str(spec.get("description", "Injected fault")),
+                drop=bool(spec.get("drop", False)),
+                stall=float(spec.get("stall", 0)),
+            )
+            method = str(spec["method"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ApiError("INVALID_REQUEST", f"fault needs method and numeric count/status/stall: {exc}") from exc
+        self.portal.add_fault(method, fault)
         return JSONResponse({"ok": True})
 
     async def webhooks(self, request: Request) -> Response:
-        spec = await request.json()
+        spec = await control_spec(request)
         scopes = tuple(spec.get("scopes", DEFAULT_SCOPES))
         code = self.portal.store.add_webhook(int(spec.get("user_id", 1)), scopes)
         return JSONResponse({"webhook_url": f"{request.base_url}rest/{spec.get('user_id', 1)}/{code}/"})
 
     async def oauth(self, request: Request) -> Response:
-        spec = await request.json()
+        spec = await control_spec(request)
         client_id, client_secret = self.portal.store.add_oauth_app()
         lifetime = float(spec.get("lifetime", self.portal.token_lifetime))
         tokens = self.portal.store.issue_token(client_id, lifetime, tuple(spec.get("scopes", DEFAULT_SCOPES)))
@@ -184,6 +198,8 @@ class LoopbackOnly:
                 return
         try:
             await self.app(scope, receive, send)
+        except ApiError as exc:
+            await error_response(exc)(scope, receive, send)
         except DropConnection:
             # uvicorn hands the app a bound method of its request cycle, which holds the transport.
             transport = getattr(getattr(send, "__self__", None), "transport", None)

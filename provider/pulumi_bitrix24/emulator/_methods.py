@@ -31,6 +31,9 @@ _JS_PARAM_RULES = {
 _IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")
 
 
+Method = Callable[["Store", "Caller", dict[str, Any]], Any]
+
+
 class ApiError(Exception):
     """A REST error envelope: code, description and HTTP status."""
 
@@ -267,12 +270,16 @@ def app_update(store: Store, caller: Caller, params: dict[str, Any]) -> Any:
     return True
 
 
-def app_unregister(store: Store, caller: Caller, params: dict[str, Any]) -> Any:
-    owner = caller.owner(params)
-    missing = ApiError("CHAT_APP_ID_ERROR", "App not found")
-    app = _owned(store, "app", _int(params.get("APP_ID")), owner, missing)
-    store.delete(app.id)
-    return True
+def _unregister(kind: str, id_param: str, missing_code: str, missing_text: str) -> Method:
+    """The unregister method of an object kind without dependents: owner check, then delete."""
+
+    def unregister(store: Store, caller: Caller, params: dict[str, Any]) -> Any:
+        missing = ApiError(missing_code, missing_text)
+        record = _owned(store, kind, _int(params.get(id_param)), caller.owner(params), missing)
+        store.delete(record.id)
+        return True
+
+    return unregister
 
 
 # --- bot commands --------------------------------------------------------------------------------
@@ -323,16 +330,6 @@ def command_update(store: Store, caller: Caller, params: dict[str, Any]) -> Any:
     return True
 
 
-def command_unregister(store: Store, caller: Caller, params: dict[str, Any]) -> Any:
-    owner = caller.owner(params)
-    missing = ApiError("COMMAND_ID_ERROR", "Command not found")
-    command = _owned(store, "command", _int(params.get("COMMAND_ID")), owner, missing)
-    store.delete(command.id)
-    return True
-
-
-Method = Callable[[Store, Caller, dict[str, Any]], Any]
-
 METHODS: dict[str, Method] = {
     "imbot.register": bot_register,
     "imbot.update": bot_update,
@@ -340,8 +337,8 @@ METHODS: dict[str, Method] = {
     "imbot.bot.list": bot_list,
     "imbot.app.register": app_register,
     "imbot.app.update": app_update,
-    "imbot.app.unregister": app_unregister,
+    "imbot.app.unregister": _unregister("app", "APP_ID", "CHAT_APP_ID_ERROR", "App not found"),
     "imbot.command.register": command_register,
     "imbot.command.update": command_update,
-    "imbot.command.unregister": command_unregister,
+    "imbot.command.unregister": _unregister("command", "COMMAND_ID", "COMMAND_ID_ERROR", "Command not found"),
 }
