@@ -171,6 +171,13 @@ class EmulatorControl:
     def expire_tokens(self) -> None:
         self._control("POST", "expire-tokens")
 
+    def assert_no_secrets(self, texts: list[str], *extra: str) -> None:
+        """None of the texts holds the webhook code, the CLIENT_ID or any extra secret."""
+        webhook_code = self.info.webhook_url.rstrip("/").rsplit("/", 1)[1]
+        for secret in (webhook_code, self.info.client_id, *extra):
+            leaked = [text for text in texts if secret in text]
+            assert not leaked, f"a secret appeared in {len(leaked)} of {len(texts)} texts"
+
     def call(self, method: str, *, access_token: str | None = None, **params: Any) -> Any:
         """Call a REST method with the default webhook and CLIENT_ID, or as an OAuth app with its token."""
         if access_token is None:

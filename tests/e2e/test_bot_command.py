@@ -135,3 +135,12 @@ def test_invalid_arguments_fail_preview_before_any_request(
     assert run.code != 0
     assert f"property {field} value" in run.output and rule in run.output
     assert emulator.journal("") == []
+
+
+def test_client_id_and_webhook_code_stay_out_of_state_and_output(project: Project, emulator: EmulatorControl) -> None:
+    project.program(program({"help": COMMAND}))
+    runs = [project.preview(), project.up()]
+    state = project.export()
+    assert '"command_id"' in state
+    runs.append(project.destroy())
+    emulator.assert_no_secrets([state, *(run.output for run in runs)])

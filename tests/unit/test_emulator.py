@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
+import json
+import signal
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from PIL import Image
 
 from pulumi_bitrix24.emulator import Emulator
@@ -385,3 +391,54 @@ def test_bad_control_requests_get_an_envelope(portal: Portal) -> None:
     assert (response.status_code, response.json()["error"]) == (400, "INVALID_REQUEST")
     response = portal.post("_emulator/faults", json={"count": "many"})
     assert (response.status_code, response.json()["error"]) == (400, "INVALID_REQUEST")
+
+
+def test_controls_refuse_callers_off_this_machine(tmp_path: Path) -> None:
+    from pulumi_bitrix24.emulator._app import build_app
+
+    emulator = Emulator(tmp_path)
+    app = build_app(emulator.portal)
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    for client, status in ((("10.1.2.3", 5000), 403), (("127.0.0.1", 5000), 200)):
+        sent.clear()
+        scope = {
+            "type": "http",
+            "method": "GET",
+            "path": "/_emulator/state",
+            "headers": [],
+            "query_string": b"",
+            "client": client,
+            "server": ("127.0.0.1", 1),
+            "scheme": "https",
+            "root_path": "",
+        }
+        asyncio.run(app(scope, receive, send))
+        assert sent[0]["status"] == status
+    emulator.stop()
+
+
+def test_cli_prints_its_json_line_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "pulumi_bitrix24.emulator", "--data", str(tmp_path), "--plan", "enterprise"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        info = json.loads(proc.stdout.readline())
+        assert set(info) == {"base_url", "webhook_url", "client_id", "ca_bundle"}
+        response = requests.post(
+            info["webhook_url"] + "imbot.bot.list",
+            verify=info["ca_bundle"],
+            timeout=10,
+            json={"CLIENT_ID": info["client_id"]},
+        )
+        assert response.json()["result"] == []
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
+    finally:
+        proc.kill()

@@ -184,6 +184,14 @@ class Controls:
         return JSONResponse({"ok": True})
 
 
+def _from_loopback(scope: Scope) -> bool:
+    host = (scope.get("client") or ("", 0))[0]
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class LoopbackOnly:
     """Refuses /_emulator/ to anyone but this machine; turns DropConnection into a closed socket."""
 
@@ -191,11 +199,9 @@ class LoopbackOnly:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith("/_emulator/"):
-            host = (scope.get("client") or ("0.0.0.0", 0))[0]
-            if not ipaddress.ip_address(host).is_loopback:
-                await JSONResponse({"error": "ACCESS_DENIED"}, 403)(scope, receive, send)
-                return
+        if scope["type"] == "http" and scope["path"].startswith("/_emulator/") and not _from_loopback(scope):
+            await JSONResponse({"error": "ACCESS_DENIED"}, 403)(scope, receive, send)
+            return
         try:
             await self.app(scope, receive, send)
         except ApiError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import signal
 import socket
 import threading
 import time
@@ -96,10 +97,15 @@ class Emulator:
             log_level="warning",
             access_log=False,
             lifespan="off",
+            timeout_graceful_shutdown=2,  # idle keep-alive clients must not hold up Ctrl-C / SIGTERM
         )
 
     def serve_forever(self) -> None:
-        """Serve in this thread until SIGINT/SIGTERM (uvicorn installs the handlers)."""
+        """Serve in this thread until SIGINT/SIGTERM, then close the store and return (exit status 0)."""
+        # uvicorn handles the signals while serving, then re-raises them to the handlers it found:
+        # make those no-ops so that the process ends normally instead of being killed by the signal.
+        for handled in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(handled, lambda *_: None)
         self._server = uvicorn.Server(self._config())
         self._server.run(sockets=[self._socket])
         self.store.close()
