@@ -426,3 +426,31 @@ def test_secrets_stay_out_of_state_and_output(project: Project, emulator: Emulat
     texts = [run.output for run in runs] + [state, project.cli("stack", "history").output]
     emulator.assert_no_secrets(texts, FRAME_HASH)
     assert stored_apps(emulator) == {}
+
+
+def without_ciphertext(value: Any) -> Any:
+    if isinstance(value, dict):
+        return "<secret>" if "ciphertext" in value else {k: without_ciphertext(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_ciphertext(v) for v in value]
+    return value
+
+
+def test_refresh_keeps_the_stored_state_and_sends_nothing(project: Project, emulator: EmulatorControl) -> None:
+    project.program(program({"helper": JS_APP}))
+    project.up()
+
+    def app_state() -> list[Any]:
+        """Id, inputs and outputs of the ChatApps, with each secret's ciphertext (new on every write) masked."""
+        return [
+            without_ciphertext({k: r.get(k) for k in ("id", "inputs", "outputs")})
+            for r in project.resources()
+            if r["type"].endswith(":ChatApp")
+        ]
+
+    before = app_state()
+    emulator.clear_journal()
+    run = project.cli("refresh", "--yes", "--json")
+    assert run.changes() == {"same": 2}
+    assert app_state() == before
+    assert emulator.journal("") == []
