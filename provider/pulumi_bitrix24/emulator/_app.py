@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import time
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -38,12 +39,18 @@ async def read_params(request: Request) -> dict[str, Any]:
         body += chunk
         if len(body) > MAX_BODY_BYTES:
             raise ApiError("INVALID_REQUEST", "Request body is too large", 413)
+    return {
+        **decoded(parse_query, request.url.query),
+        **decoded(parse_body, request.headers.get("content-type", ""), body),
+    }
+
+
+def decoded(parse: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+    """Run a parameter parser, turning unreadable input into the INVALID_REQUEST envelope."""
     try:
-        params = parse_query(request.url.query)
-        params.update(parse_body(request.headers.get("content-type", ""), body))
+        return parse(*args)
     except ParamsError as exc:
         raise ApiError("INVALID_REQUEST", str(exc)) from exc
-    return params
 
 
 class RestEndpoints:
@@ -121,12 +128,7 @@ class RestEndpoints:
 
 async def control_spec(request: Request) -> dict[str, Any]:
     """The JSON object a control call sends (empty when it sends none)."""
-    body = await request.body()
-    try:
-        spec = parse_body("application/json", body)
-    except ParamsError as exc:
-        raise ApiError("INVALID_REQUEST", str(exc)) from exc
-    return spec
+    return decoded(parse_body, "application/json", await request.body())
 
 
 class Controls:
