@@ -65,10 +65,12 @@ def _flag(value: Any) -> str:
 
 
 def _int(value: Any) -> int:
+    """A positive id as SQLite can hold it, or 0 (which matches nothing)."""
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
         return 0
+    return number if 0 < number < 2**63 else 0
 
 
 def _is_https_url(value: Any) -> bool:
