@@ -112,17 +112,14 @@ class ChatAppProvider(BitrixProvider):
         failures: list[Failure] = []
         has_iframe, has_js = "iframe" in values, any(k in values for k in JS_KIND)
         if has_iframe == has_js:
-            failures.append(("iframe", "set either iframe (IFRAME app) or js_method + js_param (JS app), one"))
+            failures.append(("iframe", "set exactly one kind: iframe (IFRAME app) or js_method + js_param (JS app)"))
         elif has_js:
             failures += self._js_failures(values)
             failures += [(k, "applies to IFRAME apps only") for k in IFRAME_ONLY if k in values]
         elif "hash" not in values and "hash" not in unknown:
             failures.append(("hash", "is required for IFRAME apps (32 characters, used to sign requests)"))
         if "icon_path" in values and "icon_base64" not in unknown:
-            failures += [
-                ("icon_path", r)
-                for _, r in image_failures("icon_path", values.get("icon_base64"), ["PNG"], exact=ICON_SIZE)
-            ]
+            failures += image_failures("icon_path", values.get("icon_base64"), ["PNG"], exact=ICON_SIZE)
         return failures
 
     @staticmethod

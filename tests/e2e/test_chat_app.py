@@ -240,8 +240,8 @@ def test_bot_id_unknown_during_preview_previews(project: Project, emulator: Emul
 
 
 INVALID: list[tuple[dict[str, Any], str, str]] = [
-    ({"iframe": None}, "property iframe value", "set either iframe"),
-    ({"js_method": "SEND", "js_param": "/help"}, "property iframe value", "set either iframe"),
+    ({"iframe": None}, "property iframe value", "set exactly one kind"),
+    ({"js_method": "SEND", "js_param": "/help"}, "property iframe value", "set exactly one kind"),
     ({"iframe": "http://example.com/frame"}, "property iframe value", "must be an https:// URL"),
     ({"iframe": "https:///nohost"}, "property iframe value", "must be an https:// URL"),
     ({"iframe_width": 200}, "property iframe_width value", "must be at least 250 px"),
