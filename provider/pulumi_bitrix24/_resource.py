@@ -26,7 +26,7 @@ from pulumi.runtime.rpc import UNKNOWN
 from pydantic import BaseModel, ValidationError
 
 from ._client import Client, client_for
-from ._config import Settings, load_settings
+from ._config import Settings, SettingsError, load_settings
 from ._errors import NotFoundError
 
 Failure = tuple[str, str]
@@ -124,8 +124,19 @@ class BitrixProvider(ResourceProvider):
     def configure(self, req: ConfigureRequest) -> None:
         self._settings = load_settings(req.config)
 
+    def settings(self) -> Settings:
+        return self._settings or load_settings(None)
+
     def client(self) -> Client:
-        return client_for(self._settings or load_settings(None))
+        return client_for(self.settings())
+
+    def settings_failures(self) -> list[Failure]:
+        """A missing or unusable portal configuration fails the preview, not the middle of an update."""
+        try:
+            self.settings().validate()
+        except SettingsError as exc:
+            return [("bitrix24", str(exc))]
+        return []
 
     @classmethod
     def inputs(cls) -> tuple[str, ...]:
@@ -141,7 +152,7 @@ class BitrixProvider(ResourceProvider):
         except ValidationError as error:
             failures = [f for f in _pydantic_failures(error) if f[0].split(".")[0] not in unknown]
             normalized = known
-        failures += self.cross_failures(known, unknown)
+        failures += self.cross_failures(known, unknown) + self.settings_failures()
         inputs = {**news, **self.defaults(normalized, unknown), **normalized}
         return CheckResult(inputs, [CheckFailure(field, reason) for field, reason in failures])
 

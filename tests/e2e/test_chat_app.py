@@ -454,3 +454,13 @@ def test_refresh_keeps_the_stored_state_and_sends_nothing(project: Project, emul
     assert run.changes() == {"same": 2}
     assert app_state() == before
     assert emulator.journal("") == []
+
+
+def test_missing_portal_configuration_fails_preview(new_project: ProjectFactory, emulator: EmulatorControl) -> None:
+    project = new_project(configure=False)
+    project.config("botId", "1")
+    project.program(program({"helper": JS_APP}))
+    run = project.preview(check=False)
+    assert run.code != 0
+    assert "no Bitrix24 portal configured" in run.output and "bitrix24:webhookUrl" in run.output
+    assert emulator.journal("") == []

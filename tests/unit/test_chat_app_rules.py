@@ -10,9 +10,11 @@ from hypothesis import strategies as st
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
+from pulumi_bitrix24._config import Settings
 from pulumi_bitrix24.chat_app import ChatAppProvider
 
 PROVIDER = ChatAppProvider()
+PROVIDER._settings = Settings(webhook_url="https://portal.example/rest/1/code/", client_id="client")
 JS: dict[str, Any] = {
     "bot_id": 7.0,  # numbers arrive from the engine as floats
     "code": "helper",
@@ -112,6 +114,21 @@ def test_unknown_values_pass_through_untouched() -> None:
     assert result.failures == [] and result.inputs["bot_id"] is unknown
     assert PROVIDER.check({}, {**FRAME, "iframe": UNKNOWN, "hash": UNKNOWN}).failures == []
     assert PROVIDER.check({}, {**JS, "translations": [{"language_id": "en", "title": UNKNOWN}]}).failures == []
+
+
+@pytest.mark.parametrize(
+    ("settings", "rule"),
+    [
+        (Settings(), "no Bitrix24 portal configured"),
+        (Settings(webhook_url="http://portal.example/rest/1/code/", client_id="c"), "https://"),
+        (Settings(webhook_url="https://portal.example/rest/1/code/"), "bitrix24:clientId"),
+    ],
+)
+def test_unusable_portal_settings_fail_the_check(settings: Settings, rule: str) -> None:
+    provider = ChatAppProvider()
+    provider._settings = settings
+    reasons = {f.property: f.reason for f in provider.check({}, JS).failures}
+    assert rule in reasons["bitrix24"]
 
 
 # --- diff ----------------------------------------------------------------------------------------
