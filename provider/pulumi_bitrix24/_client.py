@@ -22,7 +22,7 @@ from ._errors import (
     TransportError,
     error_for,
 )
-from ._ratelimit import LeakyBucket, plan_named
+from ._ratelimit import LeakyBucket, plan_named, with_headroom
 
 MAX_RETRY_SECONDS = 120.0
 USER_AGENT = "pulumi-bitrix24"
@@ -53,11 +53,11 @@ _buckets_lock = threading.Lock()
 
 
 def _bucket_for(settings: Settings) -> LeakyBucket:
-    """One bucket per portal host, shared by every client and thread of this process."""
+    """One bucket per portal host, shared by every client and thread of this process, 20% under the plan."""
     host = urlsplit(settings.base_url).netloc
     with _buckets_lock:
         if host not in _buckets:
-            _buckets[host] = LeakyBucket(plan_named(settings.plan))
+            _buckets[host] = LeakyBucket(with_headroom(plan_named(settings.plan)))
         return _buckets[host]
 
 

@@ -24,6 +24,11 @@ PLANS: dict[str, Plan] = {
 }
 
 
+def with_headroom(plan: Plan, share: float = 0.8) -> Plan:
+    """The same plan scaled down: a client that aims below the limit never meets it despite timing jitter."""
+    return Plan(plan.name, burst=plan.burst * share, rate=plan.rate * share)
+
+
 def plan_named(name: str) -> Plan:
     """Look a plan up by name, with an error that lists the valid ones."""
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pulumi_bitrix24._ratelimit import PLANS, LeakyBucket, plan_named
+from pulumi_bitrix24._ratelimit import PLANS, LeakyBucket, plan_named, with_headroom
 
 from .conftest import FakeClock
 
@@ -33,3 +33,10 @@ def test_unlimited_never_waits(clock: FakeClock) -> None:
 def test_unknown_plan_names_the_valid_ones() -> None:
     with pytest.raises(ValueError, match="standard, enterprise, unlimited"):
         plan_named("gold")
+
+
+def test_headroom_scales_burst_and_rate(clock: FakeClock) -> None:
+    bucket = LeakyBucket(with_headroom(PLANS["standard"]), clock)
+    waits = [bucket.reserve() for _ in range(42)]
+    assert waits[:40] == [0.0] * 40
+    assert waits[40:] == pytest.approx([1 / 1.6, 2 / 1.6])
