@@ -130,6 +130,15 @@ class Project:
         return list(json.loads(self.export())["deployment"].get("resources") or [])
 
 
+def assert_preview_rejects(project: Project, emulator: EmulatorControl, field: str, rule: str) -> None:
+    """`pulumi preview` fails on `field` with a message holding `rule`, and nothing reached the portal."""
+    run = project.preview(check=False)
+    assert run.code != 0
+    assert f"property {field} value" in run.output, run.output
+    assert rule in run.output, run.output
+    assert emulator.journal("") == []
+
+
 class EmulatorControl:
     """Test-side access to the emulator: REST calls with the default webhook and the /_emulator controls."""
 

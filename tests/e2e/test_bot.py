@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from .conftest import ProjectFactory
-from .harness import EmulatorControl, Project
+from .harness import EmulatorControl, Project, assert_preview_rejects
 
 BOT: dict[str, Any] = {
     "code": "echo",
@@ -138,10 +138,7 @@ def test_invalid_arguments_fail_preview_before_any_request(
 ) -> None:
     spec = {k: v for k, v in {**BOT, **change}.items() if v is not None}
     project.program(program({"bot": spec}))
-    run = project.preview(check=False)
-    assert run.code != 0
-    assert f"property {field} value" in run.output and rule in run.output
-    assert emulator.journal("") == []
+    assert_preview_rejects(project, emulator, field, rule)
 
 
 def test_client_id_and_webhook_code_stay_out_of_state_and_output(project: Project, emulator: EmulatorControl) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from .conftest import ProjectFactory
-from .harness import EmulatorControl, Project
+from .harness import EmulatorControl, Project, assert_preview_rejects
 
 COMMAND: dict[str, Any] = {
     "command": "help",
@@ -131,10 +131,7 @@ def test_invalid_arguments_fail_preview_before_any_request(
     project: Project, emulator: EmulatorControl, change: dict[str, Any], field: str, rule: str
 ) -> None:
     project.program(program({"help": {**COMMAND, **change}}))
-    run = project.preview(check=False)
-    assert run.code != 0
-    assert f"property {field} value" in run.output and rule in run.output
-    assert emulator.journal("") == []
+    assert_preview_rejects(project, emulator, field, rule)
 
 
 def test_client_id_and_webhook_code_stay_out_of_state_and_output(project: Project, emulator: EmulatorControl) -> None:
