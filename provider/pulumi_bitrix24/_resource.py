@@ -93,14 +93,13 @@ def image_failures(
 
 
 def _pydantic_failures(error: ValidationError) -> list[Failure]:
-    """One failure per broken field: the top-level input, with any inner path in the reason."""
+    """One failure per broken field: the top-level input, with any inner path (`[0].title`) in the reason."""
     failures = []
     for item in error.errors():
         field, *inner = [str(part) for part in item["loc"]] or ["arguments"]
         rule = item["msg"].removeprefix("Value error, ")
-        failures.append(
-            (field, f"{''.join(f'[{p}]' if p.isdigit() else f'.{p}' for p in inner)}: {rule}" if inner else rule)
-        )
+        path = "".join(f"[{part}]" if part.isdigit() else f".{part}" for part in inner)
+        failures.append((field, f"{path}: {rule}" if path else rule))
     return failures
 
 
@@ -150,7 +149,7 @@ class BitrixProvider(ResourceProvider):
         try:
             normalized = self.model.model_validate(known).model_dump(exclude_none=True)
         except ValidationError as error:
-            failures = [f for f in _pydantic_failures(error) if f[0].split(".")[0] not in unknown]
+            failures = [f for f in _pydantic_failures(error) if f[0] not in unknown]
             normalized = known
         failures += self.cross_failures(known, unknown) + self.settings_failures()
         inputs = {**news, **self.defaults(normalized, unknown), **normalized}

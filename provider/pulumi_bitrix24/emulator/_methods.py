@@ -141,14 +141,15 @@ def bot_register(store: Store, caller: Caller, params: dict[str, Any]) -> Any:
     code = str(params.get("CODE") or "")
     if not code:
         raise ApiError("CODE_ERROR", "Bot code isn't specified")
-    for bot in store.all("bot"):
+    bots = store.all("bot")
+    for bot in bots:
         if bot.data["CODE"] == code:
             return bot.id
     events = _bot_events(params, REQUIRED_BOT_EVENTS)
     props = _bot_properties(params.get("PROPERTIES"))
     if not props.get("NAME") and not props.get("LAST_NAME"):
         raise ApiError("NAME_ERROR", "Bot name isn't specified")
-    if sum(1 for bot in store.all("bot") if bot.owner == owner) >= MAX_BOTS_PER_APP:
+    if sum(1 for bot in bots if bot.owner == owner) >= MAX_BOTS_PER_APP:
         raise ApiError("MAX_COUNT_ERROR", "Has reached the maximum number of bots for application")
     bot_type = str(params.get("TYPE") or "B").upper()
     bot_type = bot_type if bot_type in ("B", "O", "H", "S") else "B"
