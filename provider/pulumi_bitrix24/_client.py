@@ -16,7 +16,8 @@ from ._config import Settings
 from ._errors import (
     EXPIRED_TOKEN,
     OPERATION_TIME_LIMIT,
-    RETRYABLE_CODES,
+    REFUSED_CODES,
+    SERVER_FAULT_CODES,
     AuthError,
     Bitrix24Error,
     TransportError,
@@ -62,12 +63,16 @@ def _bucket_for(settings: Settings) -> LeakyBucket:
 
 
 def _should_retry(idempotent: bool) -> Any:
+    """Resend what never ran; resend what may have run only when running it twice is harmless."""
+
     def predicate(exc: BaseException) -> bool:
         if isinstance(exc, _Unsent):
             return True
         if isinstance(exc, _Lost):
             return idempotent
-        return isinstance(exc, Bitrix24Error) and exc.code in RETRYABLE_CODES
+        if not isinstance(exc, Bitrix24Error):
+            return False
+        return exc.code in REFUSED_CODES or (idempotent and exc.code in SERVER_FAULT_CODES)
 
     return predicate
 
@@ -120,7 +125,10 @@ class Client:
     def _send(self, method: str, params: dict[str, Any]) -> Any:
         time.sleep(self._bucket.reserve())
         body = dict(params)
-        if self.is_webhook and method.startswith("imbot."):
+        if self.is_webhook and method.startswith("imbot.v2."):
+            # imbot.v2 names the owning application by botToken (api-reference/chat-bots/chat-bots-v2/index.md).
+            body["botToken"] = self._settings.client_id
+        elif self.is_webhook and method.startswith("imbot."):
             body["CLIENT_ID"] = self._settings.client_id
         if not self.is_webhook:
             body["auth"] = self._access_token

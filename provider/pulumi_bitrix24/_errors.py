@@ -53,7 +53,10 @@ class OwnershipError(Bitrix24Error):
 
 
 class NotFoundError(Bitrix24Error):
-    hint = "the object does not exist on the portal (it may have been deleted outside Pulumi)."
+    hint = (
+        "the object does not exist on the portal (deleted outside Pulumi?). Run `pulumi refresh` to drop it "
+        "from the stack, then `pulumi up` to create it again."
+    )
 
 
 class InvalidRequestError(Bitrix24Error):
@@ -72,6 +75,18 @@ class TransportError(Bitrix24Error):
     hint = "the portal could not be reached. Check the portal address, the network and TLS trust."
 
 
+class NotCreatedError(Bitrix24Error):
+    hint = "there is nothing to clean up. Run `pulumi up` again."
+
+
+class ExistsError(Exception):
+    """Create refused: the object is already on the portal and the program did not ask to adopt it."""
+
+
+class DuplicateError(Exception):
+    """Two resources of one run declare the same portal object."""
+
+
 _TYPES: dict[str, type[Bitrix24Error]] = {
     "NO_AUTH_FOUND": AuthError,
     "INVALID_CREDENTIALS": AuthError,
@@ -85,6 +100,9 @@ _TYPES: dict[str, type[Bitrix24Error]] = {
     CHAT_APP_ID_ERROR: NotFoundError,
     BOT_ID_ERROR: NotFoundError,
     COMMAND_ID_ERROR: NotFoundError,
+    "BOT_NOT_FOUND": NotFoundError,
+    "COMMAND_NOT_FOUND": NotFoundError,
+    "BOT_OWNERSHIP_ERROR": OwnershipError,
     QUERY_LIMIT_EXCEEDED: RateLimitError,
     OPERATION_TIME_LIMIT: RateLimitError,
     "OVERLOAD_LIMIT": RateLimitError,
@@ -93,9 +111,15 @@ _TYPES: dict[str, type[Bitrix24Error]] = {
     "PORTAL_DELETED": ServerError,
 }
 
-RETRYABLE_CODES = frozenset(
-    {QUERY_LIMIT_EXCEEDED, OPERATION_TIME_LIMIT, "INTERNAL_SERVER_ERROR", "ERROR_UNEXPECTED_ANSWER"}
-)
+REFUSED_CODES = frozenset({QUERY_LIMIT_EXCEEDED, OPERATION_TIME_LIMIT})
+"""Limits that refuse a request before it runs: sending it again is always safe."""
+SERVER_FAULT_CODES = frozenset({"INTERNAL_SERVER_ERROR", "ERROR_UNEXPECTED_ANSWER"})
+"""The portal answered, but the request may have done its work: safe to repeat only when repeating is harmless."""
+
+
+def with_detail(exc: Bitrix24Error, description: str) -> Bitrix24Error:
+    """The same error (type, method, code) with a description that names what it is about."""
+    return type(exc)(exc.method, exc.code, description)
 
 
 def error_for(method: str, code: str, description: str) -> Bitrix24Error:

@@ -6,6 +6,7 @@ import base64
 import binascii
 import io
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -27,7 +28,15 @@ from pydantic import BaseModel, ValidationError
 
 from ._client import Client, client_for
 from ._config import Settings, SettingsError, load_settings
-from ._errors import NotFoundError
+from ._errors import (
+    BOT_ID_ERROR,
+    Bitrix24Error,
+    DuplicateError,
+    ExistsError,
+    NotFoundError,
+    with_detail,
+)
+from ._ledger import LEDGER
 
 Failure = tuple[str, str]
 
@@ -103,20 +112,37 @@ def _pydantic_failures(error: ValidationError) -> list[Failure]:
     return failures
 
 
+@dataclass(frozen=True)
+class Existing:
+    """An object found on the portal under the identity a resource declares."""
+
+    id: int
+    ours: bool
+    """Whether it belongs to the configured application (CLIENT_ID or OAuth app)."""
+
+
 class BitrixProvider(ResourceProvider):
     """Base of the resource providers; instances hold no credentials (they are pickled into state)."""
 
     model: ClassVar[type[BaseModel]]
     """Per-field rules; its fields are the resource's declared inputs."""
+    kind: ClassVar[str]
+    """What users call the object, for messages: "bot", "chat app", "bot command"."""
+    identity: ClassVar[tuple[str, ...]]
+    """The inputs that name the object on the portal: two resources with the same values are the same object."""
     replace_on: ClassVar[tuple[str, ...]] = ()
+    create_only: ClassVar[tuple[str, ...]] = ("adopt",)
+    """Inputs that matter only when the object is created, so changing them later changes nothing."""
+    idempotent: ClassVar[bool] = True
+    """Whether register answers a repeat with the same object, so a lost answer may be resent."""
+    lists_existing: ClassVar[bool] = True
+    """Whether the portal can tell that an object exists (apps cannot be listed), which makes adoption explicit."""
     methods: ClassVar[tuple[str, str, str]]
     """The REST methods that register, update and unregister the object."""
     id_param: ClassVar[str]
     """How the REST API names the object's id (APP_ID, BOT_ID, COMMAND_ID)."""
     id_output: ClassVar[str]
     not_found_code: ClassVar[str]
-    adopts_existing: ClassVar[bool] = True
-    """Whether register answers an existing object with its id, so create converges it with an update."""
 
     _settings: Settings | None = None
 
@@ -128,6 +154,10 @@ class BitrixProvider(ResourceProvider):
 
     def client(self) -> Client:
         return client_for(self.settings())
+
+    def portal(self) -> str:
+        """The portal this provider talks to, as the key of everything remembered per portal."""
+        return self.settings().base_url
 
     def settings_failures(self) -> list[Failure]:
         """A missing or unusable portal configuration fails the preview, not the middle of an update."""
@@ -141,8 +171,12 @@ class BitrixProvider(ResourceProvider):
     def inputs(cls) -> tuple[str, ...]:
         return tuple(cls.model.model_fields)
 
+    def describe(self, props: dict[str, Any]) -> str:
+        """The object as a user would name it: `bot code 'echo'`, `command /help of bot 5`."""
+        return f"{self.kind} " + ", ".join(f"{k} {props.get(k)!r}" for k in self.identity)
+
     # --- check -----------------------------------------------------------------------------------
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         unknown = {k for k, v in news.items() if is_unknown(v)}
         known = {k: v for k, v in news.items() if k in self.inputs() and k not in unknown and v is not None}
         failures: list[Failure] = []
@@ -153,7 +187,53 @@ class BitrixProvider(ResourceProvider):
             normalized = known
         failures += self.cross_failures(known, unknown) + self.settings_failures()
         inputs = {**news, **self.defaults(normalized, unknown), **normalized}
+        if not failures and self._claims_new_identity(olds, inputs, unknown):
+            failures = self.takeover_failures(inputs)
         return CheckResult(inputs, [CheckFailure(field, reason) for field, reason in failures])
+
+    def _claims_new_identity(self, olds: dict[str, Any], news: dict[str, Any], unknown: set[str]) -> bool:
+        """A create, or an update that moves the object to another identity (both known now).
+
+        A replacement is checked twice: with the old inputs, then (for its create) without; the first call
+        marks the identity as this stack's own, so the second does not mistake the old object for a takeover.
+        """
+        if unknown & set(self.identity):
+            return False
+        key = self.identity_key(news)
+        if olds and key == self.identity_key(olds):
+            LEDGER.own(self.portal(), self.kind, key)
+            return False
+        return not LEDGER.owned(self.portal(), self.kind, key)
+
+    def identity_key(self, props: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(props.get(k) for k in self.identity)
+
+    def takeover_failures(self, props: dict[str, Any]) -> list[Failure]:
+        """Refuse, at preview, to create what already exists unless the program adopts it."""
+        field = self.identity[-1]
+        try:
+            existing = self.find_existing(props)
+        except Bitrix24Error as exc:
+            return [(field, f"could not check whether the {self.kind} already exists: {exc}")]
+        if existing is None:
+            LEDGER.found_absent(self.portal(), self.kind, self.identity_key(props))
+            return []
+        if existing.ours and props.get("adopt"):
+            return []
+        return [(field, self.takeover_message(props, existing))]
+
+    def takeover_message(self, props: dict[str, Any], existing: Existing) -> str:
+        what = f"{self.describe(props)} already exists on the portal (id {existing.id})"
+        if not existing.ours:
+            return (
+                f"{what} and belongs to another application (another bitrix24:clientId or OAuth app): "
+                f"choose another {self.identity[-1]}, or manage it with the credentials that created it"
+            )
+        return (
+            f"{what}. If you renamed this resource, keep the object with "
+            f"`opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name='<old name>')])`; "
+            f"to take over the existing {self.kind}, set adopt=True"
+        )
 
     def cross_failures(self, values: dict[str, Any], unknown: set[str]) -> list[Failure]:
         """Rules that span several fields; skip any rule that touches an unknown field."""
@@ -165,7 +245,8 @@ class BitrixProvider(ResourceProvider):
 
     # --- diff ------------------------------------------------------------------------------------
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changed = [k for k in self.inputs() if olds.get(k) != news.get(k) or is_unknown(news.get(k))]
+        compared = [k for k in self.inputs() if k not in self.create_only]
+        changed = [k for k in compared if olds.get(k) != news.get(k) or is_unknown(news.get(k))]
         replaces = self.replacements(changed, olds, news)
         return DiffResult(
             changes=bool(changed),
@@ -178,7 +259,7 @@ class BitrixProvider(ResourceProvider):
 
     def same_identity(self, olds: dict[str, Any], news: dict[str, Any]) -> bool:
         """Whether old and new would collide on the portal, forcing delete-before-create."""
-        return False
+        return all(olds.get(k) == news.get(k) for k in self.identity)
 
     # --- REST ----------------------------------------------------------------------------------------
     def fields(self, props: dict[str, Any]) -> dict[str, Any]:
@@ -189,28 +270,74 @@ class BitrixProvider(ResourceProvider):
         """Parameters of the register call."""
         raise NotImplementedError
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        """Register; where register adopts an existing object, converge it with a full update."""
-        register, update, _ = self.methods
-        client = self.client()
-        # A lost answer is retried only where register is idempotent (it answers with the existing object).
-        object_id = int(client.call(register, self.register_params(props), idempotent=self.adopts_existing))
-        if self.adopts_existing:
-            client.call(update, {self.id_param: object_id, "FIELDS": self.fields(props)})
-        return CreateResult(str(object_id), {**props, self.id_output: object_id})
+    def find_existing(self, props: dict[str, Any]) -> Existing | None:
+        """The object the portal already holds under this identity; None where the API cannot list them."""
+        return None
 
-    def update(self, id_: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        self.client().call(self.methods[1], {self.id_param: int(id_), "FIELDS": self.fields(news)})
-        return UpdateResult({**news, self.id_output: int(id_)})
+    def register(self, props: dict[str, Any]) -> int:
+        """Make a new object; resent after a lost answer only where register answers a repeat with the same id."""
+        try:
+            return int(self.client().call(self.methods[0], self.register_params(props), idempotent=self.idempotent))
+        except NotFoundError as exc:
+            if exc.code == BOT_ID_ERROR and "bot_id" in props:
+                raise with_detail(exc, f"bot_id {props['bot_id']} is not a bot on this portal") from None
+            raise
+
+    def converge(self, object_id: int, props: dict[str, Any]) -> None:
+        """Send the full declared state to an existing object."""
+        self.client().call(self.methods[1], {self.id_param: object_id, "FIELDS": self.fields(props)})
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        """Create, or adopt what exists when the program says so; never take an object over silently."""
+        portal, key = self.portal(), self.identity_key(props)
+        if not LEDGER.claim(portal, self.kind, key):
+            raise DuplicateError(
+                f"two resources of this program declare the same {self.describe(props)}; "
+                "each portal object can be managed by one resource only"
+            )
+        # The check of this same run has just looked; look again only when it could not (identity unknown then).
+        existing = None if LEDGER.absent(portal, self.kind, key) else self.find_existing(props)
+        if existing is not None and not (existing.ours and props.get("adopt")):
+            raise ExistsError(self.takeover_message(props, existing))
+        if existing is not None:
+            object_id = existing.id
+            self.converge(object_id, props)
+            pulumi.log.info(f"adopted the existing {self.describe(props)} (id {object_id}), as adopt=True asks")
+        else:
+            object_id = self.register(props)
+        LEDGER.record(portal, self.kind, object_id)
+        return CreateResult(str(object_id), self.outputs(props, object_id, adopted=existing is not None))
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        self.converge(int(id_), news)
+        return UpdateResult(self.outputs(news, int(id_), adopted=bool(olds.get("adopted"))))
+
+    def outputs(self, props: dict[str, Any], object_id: int, adopted: bool) -> dict[str, Any]:
+        """Every input, the portal id and, where existence can be told, whether the object was adopted."""
+        return {**props, self.id_output: object_id, **({"adopted": adopted} if self.lists_existing else {})}
 
     def delete(self, id_: str, _props: dict[str, Any]) -> None:
-        """Unregister; an object that is already gone counts as deleted."""
+        """Unregister; an object that is already gone counts as deleted, one another resource took over is kept."""
+        if LEDGER.recorded(self.portal(), self.kind, int(id_)):
+            pulumi.log.info(f"kept {self.kind} {id_} on the portal: another resource of this stack now manages it")
+            return
         try:
             self.client().call(self.methods[2], {self.id_param: int(id_)})
         except NotFoundError as exc:
             if exc.code != self.not_found_code:
                 raise
 
+    # --- refresh ---------------------------------------------------------------------------------
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        """Bitrix24 has no read method for these objects: refresh keeps the stored state."""
-        return ReadResult(id_, props)
+        """What the portal holds now: gone objects leave the state, readable hand edits become drift."""
+        current = self.read_back(int(id_), props)
+        if current is None:
+            return ReadResult(None, {})
+        if current == props:
+            return ReadResult(id_, props)
+        inputs = {k: v for k, v in current.items() if k not in (self.id_output, "adopted")}
+        return ReadResult(id_, current, inputs)
+
+    def read_back(self, object_id: int, props: dict[str, Any]) -> dict[str, Any] | None:
+        """The stored outputs updated with whatever the portal can tell; None when the object is gone."""
+        return props

@@ -1,4 +1,8 @@
-"""Bot: a Bitrix24 chat bot managed through imbot.register / imbot.update / imbot.unregister (facts §6.1-6.3)."""
+"""Bot: a Bitrix24 chat bot, managed through imbot.register / update / unregister and read through imbot.v2.
+
+Docs: api-reference/chat-bots/outdated/bots/imbot-register.md (v1 methods),
+api-reference/chat-bots/chat-bots-v2/imbot.v2/bots/bot-get.md (reads; v1 bots are visible in v2).
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,10 @@ import pulumi
 from pulumi.dynamic import Resource
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
-from ._errors import BOT_ID_ERROR
-from ._resource import BitrixProvider, Failure, flag, image_failures, read_image_base64
+from ._errors import BOT_ID_ERROR, NotFoundError
+from ._palette import HEX_COLOR
+from ._program import declare, refuse_import, remember_bot
+from ._resource import BitrixProvider, Existing, Failure, flag, image_failures, read_image_base64
 from ._rules import HttpsUrl, full_match
 
 COLORS = (
@@ -22,6 +28,16 @@ COLORS = (
 EVENTS = ("message_add", "message_update", "message_delete", "welcome_message", "bot_delete")
 REQUIRED_EVENTS = ("message_add", "welcome_message", "bot_delete")
 PHOTO_LIMIT = (5000, 5000)
+V2_TYPES = {"bot": "B", "openline": "O", "supervisor": "S"}
+"""imbot.v2 type names of v1 TYPE letters; v1 "H" has no v2 name and reads back as "bot"."""
+READABLE_PROPERTIES = {
+    "name": "firstName",
+    "last_name": "lastName",
+    "work_position": "workPosition",
+    "gender": "gender",
+    "color": "color",
+}
+"""Bot properties that imbot.v2 reads return (users[] of Bot.get), by their input names."""
 PROPERTY_NAMES = {
     "name": "NAME",
     "last_name": "LAST_NAME",
@@ -63,6 +79,8 @@ class BotArgs:
     event_message_delete: pulumi.Input[str] | None = None
     event_welcome_message: pulumi.Input[str] | None = None
     event_bot_delete: pulumi.Input[str] | None = None
+    adopt: pulumi.Input[bool] | None = None
+    """Take over a bot that already exists on the portal with this code, instead of refusing to create it."""
 
 
 def _iso_date(value: str) -> str:
@@ -103,12 +121,15 @@ class BotModel(BaseModel):
     event_message_delete: HttpsUrl | None = None
     event_welcome_message: HttpsUrl | None = None
     event_bot_delete: HttpsUrl | None = None
+    adopt: StrictBool = False
 
 
 class BotProvider(BitrixProvider):
     """CRUD of one bot; imbot.update cannot change TYPE or OPENLINE, so those replace."""
 
     model = BotModel
+    kind = "bot"
+    identity = ("code",)
     replace_on = ("type", "openline")
     methods = ("imbot.register", "imbot.update", "imbot.unregister")
     id_param, id_output, not_found_code = "BOT_ID", "bot_id", BOT_ID_ERROR
@@ -138,9 +159,6 @@ class BotProvider(BitrixProvider):
     def defaults(self, values: dict[str, Any], unknown: set[str]) -> dict[str, Any]:
         return {"openline": True} if values.get("type") == "O" else {}
 
-    def same_identity(self, olds: dict[str, Any], news: dict[str, Any]) -> bool:
-        return olds.get("code") == news.get("code")
-
     # --- REST ------------------------------------------------------------------------------------
     def fields(self, props: dict[str, Any]) -> dict[str, Any]:
         """CODE, the five handlers and every property ("" clears one that was removed)."""
@@ -158,14 +176,49 @@ class BotProvider(BitrixProvider):
     def register_params(self, props: dict[str, Any]) -> dict[str, Any]:
         return {**self.fields(props), "TYPE": props["type"], "OPENLINE": flag(props["openline"])}
 
+    def find_existing(self, props: dict[str, Any]) -> Existing | None:
+        """imbot.v2.Bot.get by code; only the owning application gets the extended format (with moduleId)."""
+        try:
+            bot = self.client().call("imbot.v2.Bot.get", {"code": props["code"]})["bot"]
+        except NotFoundError:
+            return None
+        return Existing(int(bot["id"]), ours="moduleId" in bot)
+
+    def read_back(self, object_id: int, props: dict[str, Any]) -> dict[str, Any] | None:
+        """Code, type, openline and the declared readable properties; handlers, e-mail, photo are not readable."""
+        try:
+            found = self.client().call("imbot.v2.Bot.get", {"botId": object_id})
+        except NotFoundError:
+            return None
+        bot = found["bot"]
+        users: list[dict[str, Any]] = found.get("users") or []
+        user = next((u for u in users if int(u.get("id", 0)) == object_id), {})
+        read_type = V2_TYPES.get(str(bot.get("type")), props.get("type"))
+        properties = dict(props["properties"])
+        for name, key in READABLE_PROPERTIES.items():
+            if properties.get(name) is None or key not in user:
+                continue  # properties the program leaves unset are not managed, so not compared
+            value = str(user[key] or "")
+            properties[name] = (HEX_COLOR.get(value, value) if name == "color" else value) or None
+        return {
+            **props,
+            "code": str(bot.get("code", props["code"])),
+            "type": "H" if props.get("type") == "H" and read_type == "B" else read_type,
+            "openline": bool(bot.get("isSupportOpenline", props.get("openline"))),
+            "properties": properties,
+        }
+
 
 class Bot(Resource, module="bitrix24", name="Bot"):
     """A Bitrix24 chat bot; `bot_id` is its portal id (use it for ChatApp and BotCommand)."""
 
     bot_id: pulumi.Output[int]
     code: pulumi.Output[str]
+    adopted: pulumi.Output[bool]
 
     def __init__(self, resource_name: str, args: BotArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        refuse_import("Bot", opts)
+        declare("Bot", resource_name, {"code": args.code})
         p = args.properties
         properties = {name: getattr(p, name) for name in (*PROPERTY_NAMES, "photo_path")}
         properties["photo_base64"] = read_image_base64(p.photo_path)
@@ -176,6 +229,11 @@ class Bot(Resource, module="bitrix24", name="Bot"):
             "properties": properties,
             "event_handler": args.event_handler,
             **{f"event_{e}": getattr(args, f"event_{e}") for e in EVENTS},
+            "adopt": args.adopt,
             "bot_id": None,
+            "adopted": None,
         }
         super().__init__(BotProvider(), resource_name, props, opts)
+        # The resource id stays known while an in-place update is previewed, so dependents preview no replace.
+        self.bot_id = self.id.apply(int)
+        remember_bot(self.bot_id, resource_name)

@@ -1,8 +1,13 @@
-"""BotCommand: a slash command of a bot, managed through imbot.command.* (facts §6.5)."""
+"""BotCommand: a slash command of a bot, managed through imbot.command.* and read through imbot.v2.Command.list.
+
+Docs: api-reference/chat-bots/outdated/commands/imbot-command-register.md (v1 methods),
+api-reference/chat-bots/chat-bots-v2/imbot.v2/commands/command-list.md (reads).
+"""
 
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -10,8 +15,9 @@ import pulumi
 from pulumi.dynamic import Resource
 from pydantic import BaseModel, ConfigDict, StrictBool
 
-from ._errors import COMMAND_ID_ERROR
-from ._resource import BitrixProvider, flag, lang_entries
+from ._errors import COMMAND_ID_ERROR, NotCreatedError, NotFoundError, ServerError, TransportError, with_detail
+from ._program import bot_reference, declare, refuse_import
+from ._resource import BitrixProvider, Existing, flag, lang_entries
 from ._rules import AT_LEAST_ONE, UNIQUE_LANGUAGES, HttpsUrl, LanguageModel, at_least, full_match
 
 FLAGS = ("hidden", "extranet_support")
@@ -37,6 +43,8 @@ class BotCommandArgs:
     common: pulumi.Input[bool] | None = None
     hidden: pulumi.Input[bool] | None = None
     extranet_support: pulumi.Input[bool] | None = None
+    adopt: pulumi.Input[bool] | None = None
+    """Take over a command the bot already has under this name, instead of refusing to create it."""
 
 
 class CommandTranslationModel(LanguageModel):
@@ -54,19 +62,22 @@ class BotCommandModel(BaseModel):
     common: StrictBool = False
     hidden: StrictBool = False
     extranet_support: StrictBool = False
+    adopt: StrictBool = False
 
 
 class BotCommandProvider(BitrixProvider):
     """CRUD of one command; COMMON cannot be updated, and a command belongs to one bot."""
 
     model = BotCommandModel
+    kind = "bot command"
+    identity = ("bot_id", "command")
     replace_on = ("bot_id", "common")
     methods = ("imbot.command.register", "imbot.command.update", "imbot.command.unregister")
     id_param, id_output, not_found_code = "COMMAND_ID", "command_id", COMMAND_ID_ERROR
-    adopts_existing = False  # no duplicate detection: a second register makes a second command
+    idempotent = False  # a repeated imbot.command.register makes a second command
 
-    def same_identity(self, olds: dict[str, Any], news: dict[str, Any]) -> bool:
-        return all(olds.get(k) == news.get(k) for k in ("bot_id", "command"))
+    def describe(self, props: dict[str, Any]) -> str:
+        return f"command /{props.get('command')} of bot {props.get('bot_id')}"
 
     def fields(self, props: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -79,14 +90,77 @@ class BotCommandProvider(BitrixProvider):
     def register_params(self, props: dict[str, Any]) -> dict[str, Any]:
         return {"BOT_ID": int(props["bot_id"]), "COMMON": flag(props["common"]), **self.fields(props)}
 
+    def commands_of(self, bot_id: int) -> dict[str, dict[str, Any]]:
+        """The bot's commands by name (imbot.v2.Command.list; texts only in the portal's language)."""
+        try:
+            listed = self.client().call("imbot.v2.Command.list", {"botId": bot_id})
+        except NotFoundError as exc:
+            raise with_detail(exc, f"bot_id {bot_id} is not a bot on this portal") from None
+        return {str(c["command"]).lstrip("/"): c for c in listed.get("commands") or []}
+
+    def find_existing(self, props: dict[str, Any]) -> Existing | None:
+        """Commands can only be registered on the caller's own bot, so any command found there is ours."""
+        found = self.commands_of(int(props["bot_id"])).get(props["command"])
+        return None if found is None else Existing(int(found["id"]), ours=True)
+
+    def register(self, props: dict[str, Any]) -> int:
+        """Send register once (a repeat makes a second command); when its outcome is unknown, look it up."""
+        try:
+            return super().register(props)
+        except (ServerError, TransportError) as exc:
+            return self._registered_after(exc, props)
+
+    def _registered_after(self, failure: ServerError | TransportError, props: dict[str, Any]) -> int:
+        """The command's id if the unanswered register did its work; a request still running gets some time."""
+        answered = isinstance(failure, ServerError)
+        budget = 0.0 if answered else self.settings().timeout_seconds
+        started, delay, looks = time.monotonic(), 0.5, 0
+        while True:
+            looks += 1
+            found = self.find_existing(props)
+            if found is not None:
+                return found.id
+            waited = time.monotonic() - started
+            if waited + delay > budget:
+                break
+            time.sleep(delay)
+            delay *= 2
+        what = f"answered {failure.code}" if answered else "did not answer"
+        raise NotCreatedError(
+            failure.method,
+            failure.code,
+            f"the portal {what}, and {self.describe(props)} is not on the bot "
+            f"(looked {looks} time{'s' * (looks > 1)} over {waited:.1f} s), so it was not created",
+        )
+
+    def read_back(self, object_id: int, props: dict[str, Any]) -> dict[str, Any] | None:
+        """Name and flags from the bot's command list; titles are not compared (only one language is readable)."""
+        try:
+            commands = self.commands_of(int(props["bot_id"]))
+        except NotFoundError:
+            return None
+        found = next((c for c in commands.values() if int(c["id"]) == object_id), None)
+        if found is None:
+            return None
+        return {
+            **props,
+            "command": str(found["command"]).lstrip("/"),
+            "common": bool(found["common"]),
+            "hidden": bool(found["hidden"]),
+            "extranet_support": bool(found["extranetSupport"]),
+        }
+
 
 class BotCommand(Resource, module="bitrix24", name="BotCommand"):
     """A bot's slash command (for example /help); `command_id` is its portal id."""
 
     command_id: pulumi.Output[int]
     command: pulumi.Output[str]
+    adopted: pulumi.Output[bool]
 
     def __init__(self, resource_name: str, args: BotCommandArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        refuse_import("BotCommand", opts)
+        declare("BotCommand", resource_name, {"bot": bot_reference(args.bot_id), "command": args.command})
         props: dict[str, Any] = {
             "bot_id": args.bot_id,
             "command": args.command,
@@ -97,6 +171,9 @@ class BotCommand(Resource, module="bitrix24", name="BotCommand"):
             "common": args.common,
             "hidden": args.hidden,
             "extranet_support": args.extranet_support,
+            "adopt": args.adopt,
             "command_id": None,
+            "adopted": None,
         }
         super().__init__(BotCommandProvider(), resource_name, props, opts)
+        self.command_id = self.id.apply(int)

@@ -1,4 +1,7 @@
-"""ChatApp: a Bitrix24 chat application (JS command or IFRAME app) managed through imbot.app.* (facts §5)."""
+"""ChatApp: a Bitrix24 chat application (JS command or IFRAME app) managed through imbot.app.*.
+
+Docs: api-reference/chats/outdated/chat-apps.md and its imbot-app-register.md / update / unregister pages.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,8 @@ import pulumi
 from pulumi.dynamic import Resource
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
-from ._errors import CHAT_APP_ID_ERROR
+from ._errors import CHAT_APP_ID_ERROR, NotFoundError
+from ._program import bot_reference, declare, refuse_import
 from ._resource import BitrixProvider, Failure, flag, image_failures, lang_entries, read_image_base64
 from ._rules import AT_LEAST_ONE, UNIQUE_LANGUAGES, HttpsUrl, LanguageModel, at_least, full_match
 
@@ -102,7 +106,11 @@ class ChatAppProvider(BitrixProvider):
     """CRUD of one chat app through imbot.app.register / update / unregister."""
 
     model = ChatAppModel
+    kind = "chat app"
+    identity = ("bot_id", "code")
     replace_on = ("bot_id", "code", "hidden")
+    create_only = ()
+    lists_existing = False
     methods = ("imbot.app.register", "imbot.app.update", "imbot.app.unregister")
     id_param, id_output, not_found_code = "APP_ID", "app_id", CHAT_APP_ID_ERROR
 
@@ -143,9 +151,6 @@ class ChatAppProvider(BitrixProvider):
             replaces += [k for k in ("iframe", "js_method") if k in changed and k not in replaces]
         return replaces
 
-    def same_identity(self, olds: dict[str, Any], news: dict[str, Any]) -> bool:
-        return all(olds.get(k) == news.get(k) for k in ("bot_id", "code"))
-
     # --- REST ------------------------------------------------------------------------------------
     def fields(self, props: dict[str, Any]) -> dict[str, Any]:
         """FIELDS of the app's own kind only, so an update never mixes IFRAME and JS settings."""
@@ -168,6 +173,20 @@ class ChatAppProvider(BitrixProvider):
     def register_params(self, props: dict[str, Any]) -> dict[str, Any]:
         return {"BOT_ID": int(props["bot_id"]), "CODE": props["code"], **self.fields(props)}
 
+    def register(self, props: dict[str, Any]) -> int:
+        """Register, then converge: apps cannot be listed, and register answers an existing app's id unchanged."""
+        app_id = super().register(props)
+        self.converge(app_id, props)
+        return app_id
+
+    def read_back(self, object_id: int, props: dict[str, Any]) -> dict[str, Any] | None:
+        """No REST method reads chat apps; the portal deletes them with their bot, so a gone bot means a gone app."""
+        try:
+            self.client().call("imbot.v2.Bot.get", {"botId": int(props["bot_id"])})
+        except NotFoundError:
+            return None
+        return props
+
 
 class ChatApp(Resource, module="bitrix24", name="ChatApp"):
     """A Bitrix24 chat application hung on a bot; `app_id` is its portal id."""
@@ -177,6 +196,8 @@ class ChatApp(Resource, module="bitrix24", name="ChatApp"):
     code: pulumi.Output[str]
 
     def __init__(self, resource_name: str, args: ChatAppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        refuse_import("ChatApp", opts)
+        declare("ChatApp", resource_name, {"bot": bot_reference(args.bot_id), "code": args.code})
         props: dict[str, Any] = {
             "bot_id": args.bot_id,
             "code": args.code,
@@ -198,6 +219,7 @@ class ChatApp(Resource, module="bitrix24", name="ChatApp"):
         }
         secret = pulumi.ResourceOptions(additional_secret_outputs=["hash"])
         super().__init__(ChatAppProvider(), resource_name, props, pulumi.ResourceOptions.merge(opts, secret))
+        self.app_id = self.id.apply(int)
 
 
 def _translation_props(t: Translation) -> dict[str, Any]:

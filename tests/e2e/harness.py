@@ -139,6 +139,9 @@ def assert_preview_rejects(project: Project, emulator: EmulatorControl, field: s
     assert emulator.journal("") == []
 
 
+READ_METHODS = frozenset({"imbot.bot.list", "imbot.v2.bot.get", "imbot.v2.bot.list", "imbot.v2.command.list"})
+
+
 class EmulatorControl:
     """Test-side access to the emulator: REST calls with the default webhook and the /_emulator controls."""
 
@@ -158,6 +161,10 @@ class EmulatorControl:
 
     def methods(self) -> list[str]:
         return [e["method"] for e in self.journal()]
+
+    def writes(self) -> list[str]:
+        """The methods called that can change the portal (everything but the reads)."""
+        return [m for m in self.methods() if m not in READ_METHODS]
 
     def clear_journal(self) -> None:
         self._control("DELETE", "journal")

@@ -77,10 +77,17 @@ class RestEndpoints:
                 raise ApiError("QUERY_LIMIT_EXCEEDED", "Too many requests", 503)
             auth: Auth = authenticate(params)
             entry["auth"] = auth.kind
-            await self._apply_fault(method)
+            fault = self.portal.take_fault(method)
+            if fault is not None and not fault.after:
+                await self._apply_fault(fault)
             result = self.portal.call(method, auth, params)
+            if fault is not None and fault.after:
+                await self._apply_fault(fault)
             response: Response = JSONResponse({"result": result, "time": time_block(started)})
             entry.update(status=200, error=None)
+            if fault is not None and fault.garble:
+                response = Response("<html>502 Bad Gateway</html>", status_code=200, media_type="text/html")
+                entry["error"] = "garbled"
         except ApiError as exc:
             response = error_response(exc)
             entry.update(status=exc.status, error=exc.code)
@@ -91,10 +98,8 @@ class RestEndpoints:
             self.portal.record(entry)
         return response
 
-    async def _apply_fault(self, method: str) -> None:
-        fault = self.portal.take_fault(method)
-        if fault is None:
-            return
+    @staticmethod
+    async def _apply_fault(fault: Fault) -> None:
         if fault.stall:
             await asyncio.sleep(fault.stall)
         if fault.drop:
@@ -161,6 +166,8 @@ class Controls:
                 description=str(spec.get("description", "Injected fault")),
                 drop=bool(spec.get("drop", False)),
                 stall=float(spec.get("stall", 0)),
+                after=bool(spec.get("after", False)),
+                garble=bool(spec.get("garble", False)),
             )
             method = str(spec["method"])
         except (KeyError, TypeError, ValueError) as exc:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from .._palette import COLOR_HEX
 from ._store import Record, Store
 
 MAX_BOTS_PER_APP = 5
@@ -332,6 +333,132 @@ def command_update(store: Store, caller: Caller, params: dict[str, Any]) -> Any:
     store.replace(command.id, {**command.data, **_command_fields(fields)})
     return True
 
+
+# --- imbot.v2 reads ------------------------------------------------------------------------------
+# Bots and commands registered through v1 are visible in v2 (api-reference/chat-bots/chat-bots-v2/migration.md);
+# a v1 webhook bot's owner "custom"+CLIENT_ID is what v2 derives from botToken (imbot BotController source).
+V2_TYPES = {"B": "bot", "H": "bot", "O": "openline", "S": "supervisor"}
+PORTAL_LANGUAGE = "en"
+
+
+def _v2_param(params: dict[str, Any], *names: str) -> Any:
+    """v2 controllers read camelCase or UPPER_CASE names as sent (no case folding)."""
+    return next((params[n] for n in names if params.get(n) not in (None, "")), None)
+
+
+def _v2_owner(caller: Caller, params: dict[str, Any]) -> str:
+    """OAuth: the app; webhook: "custom" + botToken (or the deprecated CLIENT_ID)."""
+    if caller.oauth_client_id is not None:
+        return caller.oauth_client_id
+    token = _v2_param(params, "botToken", "BOT_TOKEN", "clientId", "CLIENT_ID")
+    if token is None:
+        raise ApiError("BOT_TOKEN_NOT_SPECIFIED", "Bot token not specified (botToken is required for webhook auth)")
+    return "custom" + str(token)
+
+
+def _v2_bot(bot: Record, owner: str) -> dict[str, Any]:
+    """The Bot object; the owner also sees moduleId, eventMode and the counters."""
+    item: dict[str, Any] = {
+        "id": bot.id,
+        "code": bot.data["CODE"],
+        "type": V2_TYPES.get(bot.data["TYPE"], "bot"),
+        "isHidden": False,
+        "isSupportOpenline": bot.data["OPENLINE"] == "Y",
+        "isReactionsEnabled": True,
+        "backgroundId": None,
+        "language": PORTAL_LANGUAGE,
+    }
+    if bot.owner == owner:
+        item.update(moduleId="rest", eventMode="webhook", countMessage=0, countCommand=0, countChat=0, countUser=0)
+    return item
+
+
+def _v2_user(bot: Record) -> dict[str, Any]:
+    """The bot's User object: its profile as the messenger shows it (colour as hex)."""
+    props = bot.data["PROPERTIES"]
+    first, last = props.get("NAME", ""), props.get("LAST_NAME", "")
+    return {
+        "id": bot.id,
+        "active": True,
+        "name": " ".join(p for p in (first, last) if p),
+        "firstName": first,
+        "lastName": last,
+        "workPosition": props.get("WORK_POSITION", ""),
+        "color": COLOR_HEX.get(props.get("COLOR", ""), ""),
+        "gender": props.get("PERSONAL_GENDER", ""),
+        "avatar": "",
+        "bot": True,
+        "type": "bot",
+    }
+
+
+def v2_bot_get(store: Store, caller: Caller, params: dict[str, Any]) -> Any:
+    """By botId (any owner) or by code (first match); brief format for other owners' bots."""
+    owner = _v2_owner(caller, params)
+    bot_id, code = _v2_param(params, "botId", "BOT_ID"), _v2_param(params, "code", "CODE")
+    if bot_id is not None:
+        bot = store.get("bot", _int(bot_id))
+    elif code is not None:
+        bot = next((b for b in store.all("bot") if b.data["CODE"] == str(code)), None)
+    else:
+        raise ApiError("PARAMS_REQUIRED", "botId or code is required")
+    if bot is None:
+        raise ApiError("BOT_NOT_FOUND", "Bot not found")
+    return {"bot": _v2_bot(bot, owner), "users": [_v2_user(bot)]}
+
+
+def v2_bot_list(store: Store, caller: Caller, params: dict[str, Any]) -> Any:
+    """The caller's bots only, a page at a time; hasNextPage is simply "the page is full"."""
+    owner = _v2_owner(caller, params)
+    limit = _int(_v2_param(params, "limit", "LIMIT")) or 50
+    offset = max(0, _int(_v2_param(params, "offset", "OFFSET")))
+    page = [b for b in store.all("bot") if b.owner == owner][offset : offset + limit]
+    return {
+        "bots": [_v2_bot(b, owner) for b in page],
+        "users": [_v2_user(b) for b in page],
+        "hasNextPage": len(page) == limit,
+    }
+
+
+def _v2_command(command: Record) -> dict[str, Any]:
+    """A command as Command.list shows it: texts only in the portal language."""
+    lang = command.data.get("LANG", [])
+    text = next((e for e in lang if e["LANGUAGE_ID"] == PORTAL_LANGUAGE), lang[0] if lang else {})
+    return {
+        "id": command.id,
+        "botId": command.data["BOT_ID"],
+        "command": "/" + command.data["COMMAND"],
+        "title": text.get("TITLE", ""),
+        "params": text.get("PARAMS", ""),
+        "common": command.data["COMMON"] == "Y",
+        "hidden": command.data["HIDDEN"] == "Y",
+        "extranetSupport": command.data["EXTRANET_SUPPORT"] == "Y",
+        "category": "",
+        "context": "",
+    }
+
+
+def v2_command_list(store: Store, caller: Caller, params: dict[str, Any]) -> Any:
+    """Every command of one of the caller's bots (no pagination)."""
+    owner = _v2_owner(caller, params)
+    bot_id = _int(_v2_param(params, "botId", "BOT_ID"))
+    if not bot_id:
+        raise ApiError("BOT_ID_REQUIRED", "botId is required")
+    bot = store.get("bot", bot_id)
+    if bot is None:
+        raise ApiError("BOT_NOT_FOUND", "Bot not found")
+    if bot.owner != owner:
+        raise ApiError("BOT_OWNERSHIP_ERROR", "Bot was installed by another rest application", 403)
+    commands = [c for c in store.all("command") if c.data["BOT_ID"] == bot.id]
+    return {"commands": [_v2_command(c) for c in commands]}
+
+
+V2_METHODS: dict[str, Method] = {
+    "imbot.v2.bot.get": v2_bot_get,
+    "imbot.v2.bot.list": v2_bot_list,
+    "imbot.v2.command.list": v2_command_list,
+}
+"""imbot.v2 controllers, which take their parameters as sent (case preserved)."""
 
 METHODS: dict[str, Method] = {
     "imbot.register": bot_register,

@@ -11,12 +11,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .._ratelimit import LeakyBucket, Plan
-from ._methods import METHODS, ApiError, Caller
+from ._methods import METHODS, V2_METHODS, ApiError, Caller
 from ._params import parse_query, upper_keys
 from ._store import Store
 
 MAX_BATCH = 50
-SECRET_PARAMS = frozenset({"AUTH", "CLIENT_ID", "HASH", "CLIENT_SECRET", "REFRESH_TOKEN", "ACCESS_TOKEN"})
+SECRET_PARAMS = frozenset(
+    {"AUTH", "CLIENT_ID", "CLIENTID", "BOTTOKEN", "BOT_TOKEN", "HASH", "CLIENT_SECRET", "REFRESH_TOKEN", "ACCESS_TOKEN"}
+)
 JOURNAL_SIZE = 20_000
 DEFAULT_USER_ID = 1
 
@@ -45,6 +47,10 @@ class Fault:
     description: str = "Injected fault"
     drop: bool = False
     stall: float = 0.0
+    after: bool = False
+    """Do the work first, then fail: a portal that answers 5xx, stalls or drops after the change is made."""
+    garble: bool = False
+    """Answer HTTP 200 with a body that is not JSON."""
 
 
 @dataclass(frozen=True)
@@ -105,12 +111,13 @@ class Portal:
         """Run one method (or a batch) for an authenticated caller; raises ApiError."""
         if method == "batch":
             return self._batch(auth, params)
-        handler = METHODS.get(method)
+        handler = METHODS.get(method) or V2_METHODS.get(method)
         if handler is None:
             raise ApiError("ERROR_METHOD_NOT_FOUND", f"Method not found: {method}", 404)
         if "imbot" not in auth.scopes:
             raise ApiError("insufficient_scope", "The request requires higher privileges than provided.", 403)
-        return handler(self.store, Caller(auth.oauth_client_id), upper_keys(params))
+        caller = Caller(auth.oauth_client_id)
+        return handler(self.store, caller, params if method in V2_METHODS else upper_keys(params))
 
     def _batch(self, auth: Auth, params: dict[str, Any]) -> dict[str, Any]:
         commands = params.get("cmd")

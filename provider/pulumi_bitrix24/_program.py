@@ -1,0 +1,65 @@
+"""Program-side rules: what the resource constructors check in the user's program, before the engine sees it.
+
+A dynamic provider sees one resource at a time; only the program sees them all. Identities that are known
+while the program runs (plain values, or a Bot object's id) are checked here, so `pulumi preview` fails on
+duplicates; identities known only after a create are checked by the provider (see _ledger.py).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pulumi
+
+_lock = threading.Lock()
+_declared: dict[tuple[Any, ...], str] = {}
+_bot_outputs: dict[int, tuple[pulumi.Output[int], str]] = {}
+
+
+class ProgramError(pulumi.RunError):
+    """A mistake in the program itself; Pulumi prints its message without a traceback."""
+
+
+def remember_bot(bot_id: pulumi.Output[int], resource_name: str) -> None:
+    """Let ChatApp and BotCommand recognise `bot.bot_id` as "the Bot named resource_name" before it has an id."""
+    with _lock:
+        _bot_outputs[id(bot_id)] = (bot_id, resource_name)
+
+
+def bot_reference(bot_id: Any) -> Any:
+    """A stable stand-in for a bot id: the Bot resource it comes from, or the value itself."""
+    with _lock:
+        known = _bot_outputs.get(id(bot_id))
+    return f"Bot {known[1]!r}" if known is not None and known[0] is bot_id else bot_id
+
+
+def declare(kind: str, resource_name: str, identity: dict[str, Any]) -> None:
+    """Fail the program when two resources name the same portal object; outputs are checked once known."""
+    values = list(identity.values())
+    if not any(isinstance(v, pulumi.Output) for v in values):
+        _claim(kind, resource_name, identity, values)
+        return
+    pulumi.Output.all(*values).apply(lambda resolved: _claim(kind, resource_name, identity, resolved))
+
+
+def _claim(kind: str, resource_name: str, identity: dict[str, Any], values: list[Any]) -> None:
+    key = (kind, *values)
+    with _lock:
+        other = _declared.setdefault(key, resource_name)
+    if other != resource_name:
+        named = ", ".join(f"{name} {value!r}" for name, value in zip(identity, values, strict=True))
+        raise ProgramError(
+            f"{kind} resources {other!r} and {resource_name!r} both declare {named}: one portal object can be "
+            "managed by one resource only. Remove one, or give it its own identity."
+        )
+
+
+def refuse_import(kind: str, opts: pulumi.ResourceOptions | None) -> None:
+    """`import_` cannot work for dynamic resources (pulumi/pulumi#16175): say what works instead."""
+    if opts is not None and opts.import_:
+        raise ProgramError(
+            f"Pulumi cannot import dynamic resources such as {kind} (pulumi/pulumi#16175). Remove import_ and "
+            "set adopt=True: the first `pulumi up` then takes the existing object over (see the README, "
+            "'Bring existing objects under Pulumi')."
+        )
