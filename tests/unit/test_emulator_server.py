@@ -1,0 +1,100 @@
+"""The emulator as a server: bounded bodies, a small journal, envelopes for bad input, timeouts, a taken port."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pulumi_bitrix24.emulator._app import MAX_BODY_BYTES
+from pulumi_bitrix24.emulator._params import MAX_DEPTH
+
+from .conftest import Portal
+
+
+def rest_path(portal: Portal, method: str) -> str:
+    return portal.info.webhook_url.split("/", 3)[3] + method
+
+
+def chunks(total: int, size: int = 2**20) -> Any:
+    """A body sent chunked, so the server cannot refuse it by its Content-Length alone."""
+    for _ in range(total // size):
+        yield b"x" * size
+
+
+def assert_envelope(response: Any, status: int, error: str = "INVALID_REQUEST") -> str:
+    assert response.status_code == status, response.text
+    envelope = response.json()
+    assert envelope["error"] == error
+    return str(envelope["error_description"])
+
+
+def journal(portal: Portal) -> list[dict[str, Any]]:
+    response = portal.session.get(portal.info.base_url + "_emulator/journal", verify=portal.info.ca_bundle, timeout=10)
+    return list(response.json())
+
+
+# --- size limits -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("path", ["imbot.bot.list", "_emulator/faults"])
+def test_oversized_chunked_bodies_are_refused_and_the_server_still_answers(portal: Portal, path: str) -> None:
+    url = rest_path(portal, path) if path.startswith("imbot") else path
+    response = portal.post(url, data=chunks(MAX_BODY_BYTES + 2 * 2**20), headers={"Content-Type": "application/json"})
+    assert "larger than" in assert_envelope(response, 413)
+    assert portal.result("imbot.bot.list") == []
+
+
+def test_oversized_declared_control_body_is_refused(portal: Portal) -> None:
+    response = portal.post("_emulator/webhooks", data=b"{}" + b" " * MAX_BODY_BYTES)
+    assert_envelope(response, 413)
+    assert portal.post("_emulator/webhooks", json={}).status_code == 200
+
+
+# --- malformed bodies ------------------------------------------------------------------------------
+def nested(depth: int) -> bytes:
+    return b'{"a":' + b"[" * (depth - 1) + b"]" * (depth - 1) + b"}"
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "description"),
+    [
+        (nested(500), "application/json", "nested deeper"),
+        (nested(100_000), "application/json", "nested deeper"),
+        (b'{"a": NaN}', "application/json", "NaN"),
+        (b'{"a": ' + b"9" * 5000 + b"}", "application/json", "malformed JSON"),
+        (b'"text"', "application/json", "must be an object"),
+        (b"a" + b"[x]" * 500 + b"=1", "application/x-www-form-urlencoded", "nested deeper"),
+        (b"CODE=\xff\xfe", "application/x-www-form-urlencoded", "not UTF-8"),
+    ],
+    ids=["json-500-deep", "json-100000-deep", "nan", "huge-int", "string", "form-500-deep", "form-not-utf8"],
+)
+def test_malformed_bodies_get_a_400_envelope(portal: Portal, body: bytes, content_type: str, description: str) -> None:
+    controls = ["_emulator/faults"] if "json" in content_type else []  # controls read JSON only
+    for path in [rest_path(portal, "imbot.bot.list"), *controls]:
+        response = portal.post(path, data=body, headers={"Content-Type": content_type})
+        assert description in assert_envelope(response, 400)
+
+
+def test_nesting_up_to_the_limit_is_accepted(portal: Portal) -> None:
+    response = portal.post(
+        rest_path(portal, "imbot.bot.list"), data=nested(MAX_DEPTH), headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 200, response.text
+
+
+def test_too_deep_batch_command_is_an_error_of_that_command(portal: Portal) -> None:
+    result = portal.result("batch", cmd={"deep": "imbot.bot.list?a" + "[x]" * 100 + "=1", "ok": "imbot.bot.list"})
+    assert result["result_error"]["deep"]["error"] == "INVALID_REQUEST"
+    assert result["result"] == {"ok": []}
+
+
+def test_unexpected_exception_answers_a_500_envelope(portal: Portal, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_: Any) -> Any:
+        raise RuntimeError("emulator bug")
+
+    monkeypatch.setattr(portal.emulator.portal, "call", broken)
+    status, envelope = portal.call("imbot.bot.list")
+    assert (status, envelope["error"]) == (500, "INTERNAL_SERVER_ERROR")
+    assert "emulator bug" in envelope["error_description"]
+    assert journal(portal)[-1]["error"] == "INTERNAL_SERVER_ERROR"
+    monkeypatch.undo()
+    assert portal.result("imbot.bot.list") == []
