@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 from typing import Any
 
 import pytest
@@ -98,3 +100,27 @@ def test_unexpected_exception_answers_a_500_envelope(portal: Portal, monkeypatch
     assert journal(portal)[-1]["error"] == "INTERNAL_SERVER_ERROR"
     monkeypatch.undo()
     assert portal.result("imbot.bot.list") == []
+
+
+# --- the journal -----------------------------------------------------------------------------------
+def test_journal_fingerprints_large_values_and_keeps_small_ones(portal: Portal) -> None:
+    big = "b" * (2 * 2**20)
+    portal.call("imbot.bot.list", SMALL="kept", FIELDS={"BIG": big, "LANG": [{"TITLE": "T"}]}, MANY=list(range(5000)))
+    [entry] = journal(portal)
+    params = entry["params"]
+    assert params["SMALL"] == "kept" and params["FIELDS"]["LANG"] == [{"TITLE": "T"}]
+    assert params["CLIENT_ID"].startswith("sha256:") and portal.info.client_id not in json.dumps(entry)
+    assert params["FIELDS"]["BIG"].startswith("sha256:") and params["FIELDS"]["BIG"].endswith(f"({len(big)} bytes)")
+    assert params["MANY"].endswith("(5000 items)")
+    assert len(json.dumps(entry)) < 2048
+
+
+def test_journal_of_many_large_calls_stays_small_and_fast(portal: Portal) -> None:
+    body = json.dumps({"CLIENT_ID": portal.info.client_id, "BIG": "b" * (4 * 2**20)}).encode()
+    for _ in range(30):
+        portal.post(rest_path(portal, "imbot.bot.list"), data=body, headers={"Content-Type": "application/json"})
+    started = time.monotonic()
+    response = portal.session.get(portal.info.base_url + "_emulator/journal", verify=portal.info.ca_bundle, timeout=10)
+    elapsed = time.monotonic() - started
+    assert len(response.json()) == 30
+    assert len(response.content) < 30 * 1024 and elapsed < 1.0

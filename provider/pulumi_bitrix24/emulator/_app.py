@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ._methods import ApiError
 from ._params import parse_body, parse_query
-from ._portal import Auth, Fault, Portal, masked, normalize_method, time_block
+from ._portal import Auth, Fault, Portal, journaled, normalize_method, time_block
 from ._store import DEFAULT_SCOPES
 
 logger = logging.getLogger("uvicorn.error")
@@ -90,7 +90,7 @@ class RestEndpoints:
         }
         try:
             params = await read_params(request)
-            entry["params"] = masked(params)
+            entry["params"] = journaled(params)
             if not self.portal.bucket.try_acquire():
                 raise ApiError("QUERY_LIMIT_EXCEEDED", "Too many requests", 503)
             auth: Auth = authenticate(params)
