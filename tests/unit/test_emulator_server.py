@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+import socket
+import ssl
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from pulumi_bitrix24.emulator import _app, _server
 from pulumi_bitrix24.emulator._app import MAX_BODY_BYTES
 from pulumi_bitrix24.emulator._params import MAX_DEPTH
 
@@ -124,3 +130,76 @@ def test_journal_of_many_large_calls_stays_small_and_fast(portal: Portal) -> Non
     elapsed = time.monotonic() - started
     assert len(response.json()) == 30
     assert len(response.content) < 30 * 1024 and elapsed < 1.0
+
+
+# --- timeouts --------------------------------------------------------------------------------------
+def tls_connection(portal: Portal) -> ssl.SSLSocket:
+    host, port = portal.info.base_url.split("//")[1].rstrip("/").split(":")
+    context = ssl.create_default_context(cafile=portal.info.ca_bundle)
+    return context.wrap_socket(socket.create_connection((host, int(port)), timeout=10), server_hostname=host)
+
+
+def seconds_until_closed(sock: socket.socket) -> tuple[float, bytes]:
+    """Read until the server closes the connection: how long that took and what it answered."""
+    started, answer = time.monotonic(), b""
+    try:
+        while chunk := sock.recv(65536):
+            answer += chunk
+    except (ConnectionError, ssl.SSLError):
+        pass
+    return time.monotonic() - started, answer
+
+
+@pytest.fixture
+def short_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_server, "HEAD_TIMEOUT", 0.5)
+    monkeypatch.setattr(_app, "BODY_TIMEOUT", 0.5)
+
+
+@pytest.mark.usefixtures("short_timeouts")
+def test_a_client_that_never_finishes_its_headers_is_disconnected(portal: Portal) -> None:
+    with tls_connection(portal) as sock:
+        sock.sendall(b"POST /_emulator/faults HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        elapsed, answer = seconds_until_closed(sock)
+    assert elapsed < 3 and answer == b""
+    assert portal.result("imbot.bot.list") == []
+
+
+@pytest.mark.usefixtures("short_timeouts")
+def test_a_client_that_never_starts_tls_is_disconnected(portal: Portal) -> None:
+    host, port = portal.info.base_url.split("//")[1].rstrip("/").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        elapsed, _ = seconds_until_closed(sock)
+    assert elapsed < 3
+
+
+@pytest.mark.usefixtures("short_timeouts")
+def test_a_stalled_body_gets_a_408_envelope_and_the_connection_closes(portal: Portal) -> None:
+    with tls_connection(portal) as sock:
+        sock.sendall(
+            b"POST /_emulator/faults HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 100\r\n\r\n{"
+        )
+        elapsed, answer = seconds_until_closed(sock)
+    assert elapsed < 3
+    assert answer.startswith(b"HTTP/1.1 408") and b'"error":"INVALID_REQUEST"' in answer
+
+
+@pytest.mark.usefixtures("short_timeouts")
+def test_a_slow_handler_is_not_cut_off_by_the_header_deadline(portal: Portal) -> None:
+    portal.post("_emulator/faults", json={"method": "imbot.bot.list", "stall": 1.0})
+    assert portal.result("imbot.bot.list") == []
+
+
+# --- the port --------------------------------------------------------------------------------------
+def test_a_taken_port_exits_with_one_clear_line(tmp_path: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        command = [sys.executable, "-m", "pulumi_bitrix24.emulator", "--data", str(tmp_path), "--port", str(port)]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode != 0
+    assert done.stderr == (
+        f"emulator: port {port} on 127.0.0.1 is already in use; pick another --port or stop the other process\n"
+    )
