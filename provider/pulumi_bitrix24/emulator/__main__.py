@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from .._ratelimit import PLANS
-from ._server import Emulator
+from ._server import Emulator, PortInUseError
 
 
 def main() -> None:
@@ -16,7 +17,10 @@ def main() -> None:
     parser.add_argument("--plan", choices=sorted(PLANS), default="standard", help="rate-limit plan")
     parser.add_argument("--token-lifetime", type=float, default=3600.0, help="OAuth access token seconds")
     args = parser.parse_args()
-    emulator = Emulator(args.data, port=args.port, plan=args.plan, token_lifetime=args.token_lifetime)
+    try:
+        emulator = Emulator(args.data, port=args.port, plan=args.plan, token_lifetime=args.token_lifetime)
+    except PortInUseError as exc:
+        sys.exit(f"emulator: {exc.strerror}; pick another --port or stop the other process")
     print(json.dumps(emulator.info.as_dict()), flush=True)
     emulator.serve_forever()
 

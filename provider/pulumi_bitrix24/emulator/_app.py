@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import logging
 import time
-from collections.abc import Callable
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, Router
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ._methods import ApiError
-from ._params import ParamsError, parse_body, parse_query
-from ._portal import Auth, Fault, Portal, masked, normalize_method, time_block
+from ._params import parse_body, parse_query
+from ._portal import Auth, Fault, Portal, journaled, normalize_method, time_block
 from ._store import DEFAULT_SCOPES
 
+logger = logging.getLogger("uvicorn.error")
+
 MAX_BODY_BYTES = 5 * 1024 * 1024
+# A body must arrive within this many seconds once its headers have; a stalled upload gets 408 instead of
+# holding a task and its buffer for as long as the client likes.
+BODY_TIMEOUT = 10.0
 
 
 class DropConnection(Exception):
@@ -29,28 +34,33 @@ def error_response(exc: ApiError) -> JSONResponse:
     return JSONResponse({"error": exc.code, "error_description": exc.description}, status_code=exc.status)
 
 
-async def read_params(request: Request) -> dict[str, Any]:
-    """Query string merged with the body (JSON or form), with a size limit."""
+def _too_large() -> ApiError:
+    return ApiError("INVALID_REQUEST", f"Request body is larger than {MAX_BODY_BYTES} bytes", 413)
+
+
+async def read_body(request: Request) -> bytes:
+    """The body of any request, never buffering more than MAX_BODY_BYTES nor waiting past BODY_TIMEOUT."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise ApiError("INVALID_REQUEST", "Request body is too large", 413)
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise ApiError("INVALID_REQUEST", "Request body is too large", 413)
-    return {
-        **decoded(parse_query, request.url.query),
-        **decoded(parse_body, request.headers.get("content-type", ""), body),
-    }
-
-
-def decoded(parse: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
-    """Run a parameter parser, turning unreadable input into the INVALID_REQUEST envelope."""
+        raise _too_large()
+    body = bytearray()
     try:
-        return parse(*args)
-    except ParamsError as exc:
-        raise ApiError("INVALID_REQUEST", str(exc)) from exc
+        async with asyncio.timeout(BODY_TIMEOUT):
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > MAX_BODY_BYTES:
+                    raise _too_large()
+    except TimeoutError as exc:
+        raise ApiError("INVALID_REQUEST", f"Request body did not arrive within {BODY_TIMEOUT:g} s", 408) from exc
+    except ClientDisconnect as exc:
+        raise DropConnection from exc
+    return bytes(body)
+
+
+async def read_params(request: Request) -> dict[str, Any]:
+    """Query string merged with the body (JSON or form)."""
+    body = await read_body(request)
+    return {**parse_query(request.url.query), **parse_body(request.headers.get("content-type", ""), body)}
 
 
 class RestEndpoints:
@@ -69,10 +79,18 @@ class RestEndpoints:
     async def _rest(self, request: Request, authenticate: Any) -> Response:
         started = time.time()
         method = normalize_method(request.path_params["method"])
-        entry: dict[str, Any] = {"time": started, "method": method, "auth": None, "params": {}}
+        # status and error stay these only if the call ends in an unexpected exception (answered as a 500)
+        entry: dict[str, Any] = {
+            "time": started,
+            "method": method,
+            "auth": None,
+            "params": {},
+            "status": 500,
+            "error": "INTERNAL_SERVER_ERROR",
+        }
         try:
             params = await read_params(request)
-            entry["params"] = masked(params)
+            entry["params"] = journaled(params)
             if not self.portal.bucket.try_acquire():
                 raise ApiError("QUERY_LIMIT_EXCEEDED", "Too many requests", 503)
             auth: Auth = authenticate(params)
@@ -133,7 +151,7 @@ class RestEndpoints:
 
 async def control_spec(request: Request) -> dict[str, Any]:
     """The JSON object a control call sends (empty when it sends none)."""
-    return decoded(parse_body, "application/json", await request.body())
+    return parse_body("application/json", await read_body(request))
 
 
 class Controls:
@@ -202,7 +220,7 @@ def _from_loopback(scope: Scope) -> bool:
 
 
 class LoopbackOnly:
-    """Refuses /_emulator/ to anyone but this machine; turns DropConnection into a closed socket."""
+    """Refuses /_emulator/ to anyone but this machine; turns every failure into an envelope or a closed socket."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -211,8 +229,15 @@ class LoopbackOnly:
         if scope["type"] == "http" and scope["path"].startswith("/_emulator/") and not _from_loopback(scope):
             await JSONResponse({"error": "ACCESS_DENIED"}, 403)(scope, receive, send)
             return
+        started = False
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, tracked_send)
         except ApiError as exc:
             await error_response(exc)(scope, receive, send)
         except DropConnection:
@@ -220,6 +245,14 @@ class LoopbackOnly:
             transport = getattr(getattr(send, "__self__", None), "transport", None)
             if transport is not None:
                 transport.abort()
+        except Exception as exc:
+            if started:
+                raise
+            # A bug in the emulator: keep the traceback in the log, give the client the portal's 500 envelope.
+            logger.exception("unexpected error answering %s %s", scope.get("method"), scope.get("path"))
+            await error_response(ApiError("INTERNAL_SERVER_ERROR", f"Internal server error: {exc!r}", 500))(
+                scope, receive, send
+            )
 
 
 def build_app(portal: Portal) -> ASGIApp:

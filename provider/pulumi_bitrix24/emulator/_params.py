@@ -4,14 +4,43 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import parse_qsl
 
+from ._methods import ApiError
+
 _KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
+# PHP's default max_input_nesting_level, so form and JSON bodies share one limit; deeper input is refused
+# before anything walks it recursively.
+MAX_DEPTH = 64
 
 
-class ParamsError(ValueError):
-    """The body could not be read as parameters."""
+class ParamsError(ApiError):
+    """The body or query could not be read as parameters: the INVALID_REQUEST envelope with HTTP 400."""
+
+    def __init__(self, description: str) -> None:
+        super().__init__("INVALID_REQUEST", description)
+
+
+def _too_deep() -> ParamsError:
+    return ParamsError(f"parameters are nested deeper than {MAX_DEPTH} levels")
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest in value, walked without recursion so that any depth is safe."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        node, level = pending.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is not None:
+            deepest = max(deepest, level)
+            pending.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def _refuse_constant(name: str) -> NoReturn:
+    """NaN and Infinity are not JSON (RFC 8259) and could not be answered back in a JSON response."""
+    raise ParamsError(f"malformed JSON: {name} is not a JSON value")
 
 
 def _insert(target: dict[str, Any], path: list[str], value: str) -> None:
@@ -48,6 +77,8 @@ def parse_bracket_pairs(pairs: list[tuple[str, str]]) -> dict[str, Any]:
             result[key] = value
             continue
         path = [match.group(1), *re.findall(r"\[([^\[\]]*)\]", match.group(2))]
+        if len(path) > MAX_DEPTH:
+            raise _too_deep()
         _insert(result, path, value)
     return {k: _listify(v) for k, v in result.items()}
 
@@ -70,11 +101,17 @@ def parse_body(content_type: str, body: bytes) -> dict[str, Any]:
         raise ParamsError("body is not UTF-8") from exc
     if "json" in content_type:
         try:
-            data = json.loads(text)
+            data = json.loads(text, parse_constant=_refuse_constant)
         except json.JSONDecodeError as exc:
             raise ParamsError(f"malformed JSON: {exc.msg}") from exc
+        except RecursionError as exc:
+            raise _too_deep() from exc
+        except ValueError as exc:  # e.g. an integer longer than Python's int_max_str_digits
+            raise ParamsError(f"malformed JSON: {exc}") from exc
         if not isinstance(data, dict):
             raise ParamsError("JSON body must be an object")
+        if _depth(data) > MAX_DEPTH:
+            raise _too_deep()
         return data
     return parse_query(text)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -20,6 +22,9 @@ SECRET_PARAMS = frozenset(
     {"AUTH", "CLIENT_ID", "CLIENTID", "BOTTOKEN", "BOT_TOKEN", "HASH", "CLIENT_SECRET", "REFRESH_TOKEN", "ACCESS_TOKEN"}
 )
 JOURNAL_SIZE = 20_000
+JOURNAL_TEXT = 1024  # longest string a journal entry keeps verbatim
+JOURNAL_BUDGET = 8192  # characters of verbatim values per journal entry; the rest is fingerprinted
+JOURNAL_SLOT = 64  # what a list or object slot is charged: room for a scalar or a fingerprint
 DEFAULT_USER_ID = 1
 
 
@@ -28,13 +33,38 @@ def mask(value: Any) -> str:
     return "sha256:" + hashlib.sha256(str(value).encode()).hexdigest()[:16]
 
 
-def masked(params: Any) -> Any:
-    """Copy of params with every secret-bearing key replaced by its fingerprint, at any depth."""
-    if isinstance(params, dict):
-        return {k: mask(v) if str(k).upper() in SECRET_PARAMS else masked(v) for k, v in params.items()}
-    if isinstance(params, list):
-        return [masked(v) for v in params]
-    return params
+def masked(params: Any, longest: float = math.inf, budget: float = math.inf) -> Any:
+    """Copy of params with every secret-bearing key replaced by its fingerprint, at any depth.
+
+    Strings longer than `longest` characters, and values that no longer fit in `budget` characters, become
+    fingerprints too; each slot of a list or object is charged JOURNAL_SLOT, so whatever fills it fits.
+    """
+    left = budget
+
+    def copy(key: Any, value: Any) -> Any:
+        nonlocal left
+        if str(key).upper() in SECRET_PARAMS:
+            return mask(value)
+        if isinstance(value, str):
+            if len(value) > min(longest, left):
+                return f"{mask(value)}…({len(value.encode())} bytes)"
+            left -= len(value)
+            return value
+        if isinstance(value, dict | list):
+            if len(value) * JOURNAL_SLOT > left:
+                return f"{mask(json.dumps(value))}…({len(value)} items)"
+            left -= len(value) * JOURNAL_SLOT
+            if isinstance(value, dict):
+                return {k: copy(k, v) for k, v in value.items()}
+            return [copy(None, v) for v in value]
+        return value
+
+    return copy(None, params)
+
+
+def journaled(params: dict[str, Any]) -> Any:
+    """Params as the journal keeps them: masked, and small whatever was sent, so the journal stays cheap."""
+    return masked(params, JOURNAL_TEXT, JOURNAL_BUDGET)
 
 
 @dataclass

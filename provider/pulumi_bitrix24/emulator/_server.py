@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import secrets
 import signal
 import socket
@@ -16,11 +17,56 @@ from typing import Any
 
 import trustme
 import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .._ratelimit import plan_named
 from ._app import build_app
 from ._portal import DEFAULT_USER_ID, Portal
 from ._store import Store
+
+# Seconds a connection gets for its TLS handshake, and for a request's headers once it opened or answered the
+# previous request; uvicorn has no such limit, and asyncio waits 60 s for a handshake.
+HEAD_TIMEOUT = 5.0
+
+
+class PortInUseError(OSError):
+    """The emulator's port is already taken by another process."""
+
+
+class _TimelyLoop(asyncio.SelectorEventLoop):
+    """asyncio's loop, with servers that drop a client stuck in its TLS handshake after HEAD_TIMEOUT."""
+
+    async def create_server(self, *args: Any, **kwargs: Any) -> asyncio.Server:
+        return await super().create_server(*args, ssl_handshake_timeout=HEAD_TIMEOUT, **kwargs)
+
+
+class _TimelyH11(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol plus a deadline for request headers: a connection that is not inside a
+    request HEAD_TIMEOUT after it opened or after its last response is closed (a body is bounded by the app)."""
+
+    _deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+        self._deadline = self.loop.call_later(HEAD_TIMEOUT, self._expire)
+
+    def _expire(self) -> None:
+        if self.cycle is None or self.cycle.response_complete:
+            self.transport.close()
 
 
 @dataclass(frozen=True)
@@ -48,6 +94,23 @@ def _tls_files(data: Path) -> tuple[Path, Path, Path]:
     return ca_path, cert_path, key_path
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket; connections queue from now on, so the printed URL is usable at once."""
+    # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on sockets that name it, and without
+    # NODELAY every response waits ~40 ms for a delayed ACK between its header and body records.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise PortInUseError(exc.errno, f"port {port} on {host} is already in use") from exc
+        raise
+    sock.listen(2048)
+    return sock
+
+
 class Emulator:
     """A local Bitrix24 portal over HTTPS; use as a context manager or call start()/stop()."""
 
@@ -60,17 +123,12 @@ class Emulator:
         token_lifetime: float = 3600.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self._host = host
+        self._socket = _listen(host, port)
         self.data = Path(data)
         self.data.mkdir(parents=True, exist_ok=True)
         self.store = Store(self.data / "portal.sqlite3")
         self.portal = Portal(self.store, plan_named(plan), token_lifetime, clock)
-        self._host = host
-        # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on sockets that name it, and without
-        # NODELAY every response waits ~40 ms for a delayed ACK between its header and body records.
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind((host, port))
-        self._socket.listen(2048)  # connections queue from now on, so the printed URL is usable at once
         self._tls = _tls_files(self.data)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -97,6 +155,9 @@ class Emulator:
             log_level="warning",
             access_log=False,
             lifespan="off",
+            http=_TimelyH11,
+            loop=f"{__name__}:{_TimelyLoop.__name__}",  # uvicorn takes a custom loop factory by import path
+            timeout_keep_alive=int(HEAD_TIMEOUT),
             timeout_graceful_shutdown=2,  # idle keep-alive clients must not hold up Ctrl-C / SIGTERM
         )
 
@@ -114,7 +175,7 @@ class Emulator:
         """Serve in a background thread; returns once the socket accepts connections."""
         server = uvicorn.Server(self._config())
         self._server = server
-        self._thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[self._socket])), daemon=True)
+        self._thread = threading.Thread(target=lambda: server.run(sockets=[self._socket]), daemon=True)
         self._thread.start()
         while not server.started:
             if not self._thread.is_alive():
