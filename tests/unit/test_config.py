@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pulumi.dynamic import Config
+from pulumi.dynamic import Config, ConfigureRequest
 
 from pulumi_bitrix24._config import MAX_CLIENT_ID_LENGTH, Settings, SettingsError, load_settings
+from pulumi_bitrix24._resource import BitrixProvider
 
 WEBHOOK = {"bitrix24:webhookUrl": "https://portal.example/rest/1/code/", "bitrix24:clientId": "app"}
 ignore_env = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -150,3 +151,28 @@ def test_client_id_length_is_what_the_portal_accepts(monkeypatch: pytest.MonkeyP
 def test_every_problem_is_reported_at_once() -> None:
     config = {"bitrix24:webhookURL": "x", "bitrix24:timeoutSeconds": "0", "bitrix24:maxRetries": "-1"}
     assert [p.split(" ")[0] for p in problems(config)] == ["unknown", "bitrix24:timeoutSeconds", "bitrix24:maxRetries"]
+
+
+def configured(config: dict[str, Any]) -> BitrixProvider:
+    provider = BitrixProvider()
+    provider.configure(ConfigureRequest(Config(config, "project")))
+    return provider
+
+
+def test_broken_config_fails_check_as_a_problem_of_the_configuration_not_of_a_property() -> None:
+    provider = configured({**WEBHOOK, "bitrix24:timeoutSeconds": "abc"})
+    assert provider.settings_failures() == [
+        ("", f'bitrix24 configuration: bitrix24:timeoutSeconds {TIMEOUT_RULE}, got "abc"')
+    ]
+    with pytest.raises(SettingsError, match="timeoutSeconds"):
+        provider.settings()  # what create, update and delete get, instead of silently using defaults
+
+
+def test_unusable_config_fails_check_with_what_to_set() -> None:
+    provider = configured({"bitrix24:webhookURL": "https://p/rest/1/c/"})
+    assert provider.settings_failures() == [
+        ("", "bitrix24 configuration: unknown config key bitrix24:webhookURL; did you mean bitrix24:webhookUrl?")
+    ]
+    assert configured(WEBHOOK).settings_failures() == []
+    [(field, reason)] = configured({}).settings_failures()
+    assert (field, reason.split(": ")[:2]) == ("", ["bitrix24 configuration", "no Bitrix24 portal configured"])
