@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import threading
 import time
@@ -36,16 +37,47 @@ class _Lost(TransportError):
     """The request may have reached the portal but no answer came back."""
 
 
+MASK = "***"
+MIN_INFIX_SECRET = 8
+"""A secret this long is masked even inside a word: no ordinary word holds it by chance."""
+
+
 class Redactor:
-    """Replaces every configured secret in a text with `***`."""
+    """Replaces the configured secrets in a text with `***` without garbling the rest of it.
+
+    A secret is masked wherever it stands as a whole token, that is not next to a letter, digit or `_` (after
+    `CLIENT_ID=`, in a URL path, in a JSON string); one of MIN_INFIX_SECRET or more characters anywhere. So a
+    client id `x` is masked in `CLIENT_ID=x` but `Max retries exceeded` stays as it is. A secret that is itself
+    made of `*` cannot be told apart from the mask.
+    """
 
     def __init__(self, secrets: tuple[str, ...]) -> None:
-        self._secrets = sorted((s for s in secrets if s), key=len, reverse=True)
+        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
 
     def __call__(self, text: str) -> str:
+        masked = [False] * len(text)
+        while self._mask_more(text, masked):
+            pass
+        runs = itertools.groupby(zip(text, masked, strict=True), key=lambda pair: pair[1])
+        return "".join(MASK if is_masked else "".join(char for char, _ in run) for is_masked, run in runs)
+
+    def _mask_more(self, text: str, masked: list[bool]) -> bool:
+        """Mark the occurrences to mask; False when none is left. A masked neighbour separates, as `***` will."""
+
+        def separates(i: int) -> bool:
+            return not 0 <= i < len(text) or masked[i] or not (text[i].isalnum() or text[i] == "_")
+
+        grew = False
         for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
+            start = text.find(secret)
+            while start >= 0:
+                end = start + len(secret)
+                maskable = len(secret) >= MIN_INFIX_SECRET or (separates(start - 1) and separates(end))
+                if maskable and not all(masked[start:end]):
+                    masked[start:end] = [True] * len(secret)
+                    grew = True
+                start = text.find(secret, start + 1)
+        return grew
 
 
 _buckets: dict[str, LeakyBucket] = {}

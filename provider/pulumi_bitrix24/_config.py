@@ -75,6 +75,7 @@ class Settings:
             self.client_id,
             self.access_token,
             self.refresh_token,
+            self.oauth_client_id,
             self.oauth_client_secret,
         )
         return tuple(v for v in values if v)
