@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import ssl
 import threading
 import time
 from typing import Any
@@ -11,7 +12,7 @@ from urllib.parse import urlsplit
 
 import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, stop_after_delay
-from urllib3.exceptions import NewConnectionError
+from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from ._config import Settings
 from ._errors import (
@@ -20,6 +21,8 @@ from ._errors import (
     RETRYABLE_CODES,
     AuthError,
     Bitrix24Error,
+    CertificateError,
+    HostNotFoundError,
     TransportError,
     error_for,
 )
@@ -168,8 +171,16 @@ class Client:
         return self._unwrap(method, response)
 
     def _transport_error(self, method: str, exc: requests.RequestException) -> TransportError:
-        unsent = isinstance(exc, requests.ConnectTimeout) or _caused_by(exc, NewConnectionError)
-        kind = _Unsent if unsent else _Lost
+        """The error of a failed send, of a kind that tells whether sending again is safe or cannot help."""
+        kind: type[TransportError]
+        if _caused_by(exc, ssl.SSLCertVerificationError):
+            kind = CertificateError
+        elif _caused_by(exc, NameResolutionError):
+            kind = HostNotFoundError
+        elif isinstance(exc, requests.ConnectTimeout) or _caused_by(exc, NewConnectionError):
+            kind = _Unsent
+        else:
+            kind = _Lost
         return kind(method, "TRANSPORT_ERROR", self._redact(f"{type(exc).__name__}: {exc}"))
 
     def _unwrap(self, method: str, response: requests.Response) -> Any:
