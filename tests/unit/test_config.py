@@ -7,7 +7,7 @@ import os
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from pulumi.dynamic import Config, ConfigureRequest
 
@@ -15,7 +15,6 @@ from pulumi_bitrix24._config import MAX_CLIENT_ID_LENGTH, Settings, SettingsErro
 from pulumi_bitrix24._resource import BitrixProvider
 
 WEBHOOK = {"bitrix24:webhookUrl": "https://portal.example/rest/1/code/", "bitrix24:clientId": "app"}
-ignore_env = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @pytest.fixture(autouse=True)
@@ -99,7 +98,6 @@ def test_values_at_the_bounds_are_accepted(config: dict[str, Any], expected: tup
     assert (loaded.timeout_seconds, loaded.max_retries) == expected
 
 
-@ignore_env
 @given(st.one_of(st.text(max_size=12), st.integers(), st.floats(), st.booleans()))
 def test_any_timeout_either_loads_in_range_or_is_refused_by_name(value: Any) -> None:
     try:
@@ -111,7 +109,6 @@ def test_any_timeout_either_loads_in_range_or_is_refused_by_name(value: Any) -> 
         assert 0 < timeout <= 600 and not math.isnan(timeout)
 
 
-@ignore_env
 @given(st.one_of(st.text(max_size=12), st.integers(), st.floats(), st.booleans()))
 def test_any_retry_count_either_loads_in_range_or_is_refused_by_name(value: Any) -> None:
     try:
