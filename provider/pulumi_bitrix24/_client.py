@@ -50,8 +50,8 @@ class Redactor:
 
     A secret is masked wherever it stands as a whole token, that is not next to a letter, digit or `_` (after
     `CLIENT_ID=`, in a URL path, in a JSON string); one of MIN_INFIX_SECRET or more characters anywhere. So a
-    client id `x` is masked in `CLIENT_ID=x` but `Max retries exceeded` stays as it is. A secret that is itself
-    made of `*` cannot be told apart from the mask.
+    client id `x` is masked in `CLIENT_ID=x` but `Max retries exceeded` stays as it is. A secret holding `*`,
+    the mask's own character, may still seem to appear in the masks.
     """
 
     def __init__(self, secrets: tuple[str, ...]) -> None:
