@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import random
+import ssl
 import threading
 import time
 from typing import Any
@@ -10,7 +12,7 @@ from urllib.parse import urlsplit
 
 import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, stop_after_delay
-from urllib3.exceptions import NewConnectionError
+from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from ._config import Settings
 from ._errors import (
@@ -20,6 +22,8 @@ from ._errors import (
     SERVER_FAULT_CODES,
     AuthError,
     Bitrix24Error,
+    CertificateError,
+    HostNotFoundError,
     TransportError,
     error_for,
 )
@@ -37,16 +41,47 @@ class _Lost(TransportError):
     """The request may have reached the portal but no answer came back."""
 
 
+MASK = "***"
+MIN_INFIX_SECRET = 8
+"""A secret this long is masked even inside a word: no ordinary word holds it by chance."""
+
+
 class Redactor:
-    """Replaces every configured secret in a text with `***`."""
+    """Replaces the configured secrets in a text with `***` without garbling the rest of it.
+
+    A secret is masked wherever it stands as a whole token, that is not next to a letter, digit or `_` (after
+    `CLIENT_ID=`, in a URL path, in a JSON string); one of MIN_INFIX_SECRET or more characters anywhere. So a
+    client id `x` is masked in `CLIENT_ID=x` but `Max retries exceeded` stays as it is. A secret holding `*`,
+    the mask's own character, may still seem to appear in the masks.
+    """
 
     def __init__(self, secrets: tuple[str, ...]) -> None:
-        self._secrets = sorted((s for s in secrets if s), key=len, reverse=True)
+        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
 
     def __call__(self, text: str) -> str:
+        masked = [False] * len(text)
+        while self._mask_more(text, masked):
+            pass
+        runs = itertools.groupby(zip(text, masked, strict=True), key=lambda pair: pair[1])
+        return "".join(MASK if is_masked else "".join(char for char, _ in run) for is_masked, run in runs)
+
+    def _mask_more(self, text: str, masked: list[bool]) -> bool:
+        """Mark the occurrences to mask; False when none is left. A masked neighbour separates, as `***` will."""
+
+        def separates(i: int) -> bool:
+            return not 0 <= i < len(text) or masked[i] or not (text[i].isalnum() or text[i] == "_")
+
+        grew = False
         for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
+            start = text.find(secret)
+            while start >= 0:
+                end = start + len(secret)
+                maskable = len(secret) >= MIN_INFIX_SECRET or (separates(start - 1) and separates(end))
+                if maskable and not all(masked[start:end]):
+                    masked[start:end] = [True] * len(secret)
+                    grew = True
+                start = text.find(secret, start + 1)
+        return grew
 
 
 _buckets: dict[str, LeakyBucket] = {}
@@ -144,8 +179,16 @@ class Client:
         return self._unwrap(method, response)
 
     def _transport_error(self, method: str, exc: requests.RequestException) -> TransportError:
-        unsent = isinstance(exc, requests.ConnectTimeout) or _caused_by(exc, NewConnectionError)
-        kind = _Unsent if unsent else _Lost
+        """The error of a failed send, of a kind that tells whether sending again is safe or cannot help."""
+        kind: type[TransportError]
+        if _caused_by(exc, ssl.SSLCertVerificationError):
+            kind = CertificateError
+        elif _caused_by(exc, NameResolutionError):
+            kind = HostNotFoundError
+        elif isinstance(exc, requests.ConnectTimeout) or _caused_by(exc, NewConnectionError):
+            kind = _Unsent
+        else:
+            kind = _Lost
         return kind(method, "TRANSPORT_ERROR", self._redact(f"{type(exc).__name__}: {exc}"))
 
     def _unwrap(self, method: str, response: requests.Response) -> Any:

@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+import difflib
+import json
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from ._ratelimit import PLANS
+
+NAMESPACE = "bitrix24"
+MAX_TIMEOUT_SECONDS = 600.0
+"""A request that needs longer than ten minutes is a hung connection, not a slow portal."""
+MAX_RETRIES = 20
+"""More retries than this never fit the 120 s that all retries of one call may take."""
+MAX_CLIENT_ID_LENGTH = 40
+"""imbot.v2 takes the client id as `botToken` and refuses one longer than 40 characters (facts 2.1)."""
+
+NO_PORTAL = (
+    "no Bitrix24 portal configured: set bitrix24:webhookUrl and bitrix24:clientId "
+    "(pulumi config set --secret ...), or bitrix24:portalUrl and bitrix24:accessToken, "
+    "or the BITRIX24_* environment variables"
+)
+
+N = TypeVar("N", int, float)
 
 
 class ConfigSource(Protocol):
@@ -15,7 +34,11 @@ class ConfigSource(Protocol):
 
 
 class SettingsError(ValueError):
-    """The provider configuration is missing or malformed."""
+    """The provider configuration is missing or malformed; `problems` holds one message per broken setting."""
+
+    def __init__(self, *problems: str) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))
 
 
 @dataclass(frozen=True)
@@ -41,36 +64,39 @@ class Settings:
             return self.webhook_url.rstrip("/") + "/"
         if self.portal_url:
             return self.portal_url.rstrip("/") + "/rest/"
-        raise SettingsError(
-            "no Bitrix24 portal configured: set bitrix24:webhookUrl and bitrix24:clientId "
-            "(pulumi config set --secret ...), or bitrix24:portalUrl and bitrix24:accessToken, "
-            "or the BITRIX24_* environment variables"
-        )
+        raise SettingsError(NO_PORTAL)
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        """Values that must never appear in any message: webhook code, client id, tokens."""
+        """Values that must never appear in any message: webhook code, client ids, tokens, client secret."""
         code = urlsplit(self.webhook_url or "").path.strip("/").split("/")[-1:]
         values = (
             *code,
             self.client_id,
             self.access_token,
             self.refresh_token,
+            self.oauth_client_id,
             self.oauth_client_secret,
         )
         return tuple(v for v in values if v)
 
     def validate(self) -> None:
-        """Refuse settings that cannot work, before any request."""
-        url = self.base_url
-        if urlsplit(url).scheme != "https":
-            raise SettingsError("the Bitrix24 portal must be reached over https:// (plain http is refused)")
+        """Refuse settings that cannot work, before any request, listing every problem at once."""
+        problems: list[str] = []
+        for field, key in _KEYS.items():
+            value = getattr(self, field)
+            if value is not None:
+                _checked(field, value, f"{NAMESPACE}:{key} (or {_env_name(field)})", problems)
+        if not (self.webhook_url or self.portal_url):
+            raise SettingsError(*problems, NO_PORTAL)
+        if urlsplit(self.base_url).scheme != "https":
+            problems.append("the Bitrix24 portal must be reached over https:// (plain http is refused)")
         if self.webhook_url and not self.client_id:
-            raise SettingsError("bitrix24:clientId (or BITRIX24_CLIENT_ID) is required with a webhook URL")
+            problems.append("bitrix24:clientId (or BITRIX24_CLIENT_ID) is required with a webhook URL")
         if not self.webhook_url and not self.access_token:
-            raise SettingsError("bitrix24:accessToken (or BITRIX24_ACCESS_TOKEN) is required with portalUrl")
-        if self.plan not in PLANS:
-            raise SettingsError(f"bitrix24:plan must be one of {', '.join(PLANS)}, not {self.plan!r}")
+            problems.append("bitrix24:accessToken (or BITRIX24_ACCESS_TOKEN) is required with portalUrl")
+        if problems:
+            raise SettingsError(*problems)
 
 
 _KEYS = {
@@ -88,24 +114,110 @@ _KEYS = {
 }
 
 
-def _env_name(key: str) -> str:
-    return "BITRIX24_" + key.upper()
+def _shown(value: Any) -> str:
+    """A non-secret value as it appears in a message: strings quoted, so that `""` and `" 3"` are visible."""
+    return json.dumps(value) if isinstance(value, str) else str(value)
+
+
+def _number(value: Any, kind: Callable[[str], N]) -> N | None:
+    """A config value (a string, or a number from typed YAML) as `kind`; None when it is not one."""
+    if isinstance(value, bool):
+        return None
+    try:
+        return kind(str(value))
+    except ValueError:
+        return None
+
+
+def _timeout_seconds(value: Any) -> float:
+    number = _number(value, float)
+    if number is None or not 0 < number <= MAX_TIMEOUT_SECONDS:
+        raise ValueError(f"must be a number greater than 0 and at most {MAX_TIMEOUT_SECONDS:g}, got {_shown(value)}")
+    return number
+
+
+def _max_retries(value: Any) -> int:
+    number = _number(value, int)
+    if number is None or not 0 <= number <= MAX_RETRIES:
+        raise ValueError(f"must be a whole number from 0 to {MAX_RETRIES}, got {_shown(value)}")
+    return number
+
+
+def _client_id(value: Any) -> str:
+    """The value is a secret: the message gives only its length."""
+    text = str(value)
+    if not 1 <= len(text) <= MAX_CLIENT_ID_LENGTH:
+        raise ValueError(
+            f"must be 1 to {MAX_CLIENT_ID_LENGTH} characters long (the longest bot token Bitrix24 accepts), "
+            f"got {len(text)} characters"
+        )
+    return text
+
+
+def _plan(value: Any) -> str:
+    if value not in PLANS:
+        raise ValueError(f"must be one of {', '.join(PLANS)}, got {_shown(value)}")
+    return str(value)
+
+
+_RULES: dict[str, Callable[[Any], Any]] = {
+    "client_id": _client_id,
+    "plan": _plan,
+    "timeout_seconds": _timeout_seconds,
+    "max_retries": _max_retries,
+}
+"""Per-setting rules: each returns the value as the setting's type or raises ValueError saying the rule."""
+
+
+def _checked(field: str, value: Any, name: str, problems: list[str]) -> Any:
+    """`value` as the type of `field`, or None with the broken rule, naming the setting `name`, added to problems."""
+    try:
+        return _RULES.get(field, str)(value)
+    except ValueError as exc:
+        problems.append(f"{name} {exc}")
+        return None
+
+
+def _env_name(field: str) -> str:
+    return "BITRIX24_" + field.upper()
+
+
+def _config_keys(config: ConfigSource | None) -> list[str]:
+    """Every key of the stack config. pulumi.dynamic.Config has no way to list them; it keeps them in `_props`."""
+    raw = config if isinstance(config, Mapping) else getattr(config, "_props", None)
+    return [str(key) for key in raw] if isinstance(raw, Mapping) else []
+
+
+def _unknown_keys(config: ConfigSource | None) -> list[str]:
+    """A message per `bitrix24:*` key that is not a setting (a typo would otherwise be silently ignored)."""
+    known = {key.lower(): key for key in _KEYS.values()}
+    problems = []
+    for full in sorted(_config_keys(config)):
+        namespace, _, key = full.partition(":")
+        if namespace != NAMESPACE or key in _KEYS.values():
+            continue
+        match = difflib.get_close_matches(key.lower(), known, n=1)
+        hint = f"did you mean {NAMESPACE}:{known[match[0]]}?" if match else f"known keys: {', '.join(_KEYS.values())}"
+        problems.append(f"unknown config key {full}; {hint}")
+    return problems
 
 
 def load_settings(config: ConfigSource | None) -> Settings:
-    """Read every key from `bitrix24:<camelCase>` config, falling back to `BITRIX24_<SNAKE_CASE>`."""
+    """Read every key from `bitrix24:<camelCase>` config, falling back to `BITRIX24_<SNAKE_CASE>`.
+
+    Raises SettingsError naming every unknown key and every value that breaks its rule, with its source.
+    """
+    problems = _unknown_keys(config)
     values: dict[str, Any] = {}
     for field, key in _KEYS.items():
-        value = config.get(f"bitrix24:{key}") if config is not None else None
+        name = f"{NAMESPACE}:{key}"
+        value = config.get(name) if config is not None else None
         if value in (None, ""):
-            value = os.environ.get(_env_name(field)) or None
+            name, value = _env_name(field), os.environ.get(_env_name(field)) or None
         if value is not None:
-            values[field] = value
-    try:
-        if "timeout_seconds" in values:
-            values["timeout_seconds"] = float(values["timeout_seconds"])
-        if "max_retries" in values:
-            values["max_retries"] = int(values["max_retries"])
-    except ValueError as exc:
-        raise SettingsError(f"bitrix24:timeoutSeconds / maxRetries must be numbers: {exc}") from None
+            parsed = _checked(field, value, name, problems)
+            if parsed is not None:
+                values[field] = parsed
+    if problems:
+        raise SettingsError(*problems)
     return Settings(**values)

@@ -75,6 +75,26 @@ class TransportError(Bitrix24Error):
     hint = "the portal could not be reached. Check the portal address, the network and TLS trust."
 
 
+class CertificateError(TransportError):
+    """Sending again cannot help: the answer depends on this machine's CA bundle, not on the portal's load."""
+
+    hint = (
+        "the portal's TLS certificate is not trusted here, so nothing was sent (not retried). Set REQUESTS_CA_BUNDLE "
+        "to a CA bundle that trusts the portal (SSL_CERT_FILE is not read). For the local emulator, that is the "
+        "ca_bundle path it prints when it starts."
+    )
+
+
+class HostNotFoundError(TransportError):
+    """Sending again cannot help: the portal's host name does not resolve."""
+
+    hint = (
+        "the portal's host name does not resolve, so nothing was sent (not retried). Check the host in "
+        "bitrix24:webhookUrl or bitrix24:portalUrl (or BITRIX24_WEBHOOK_URL / BITRIX24_PORTAL_URL) and this "
+        "machine's DNS."
+    )
+
+
 class NotCreatedError(Bitrix24Error):
     hint = "there is nothing to clean up. Run `pulumi up` again."
 

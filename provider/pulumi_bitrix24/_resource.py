@@ -27,7 +27,7 @@ from pulumi.runtime.rpc import UNKNOWN
 from pydantic import BaseModel, ValidationError
 
 from ._client import Client, client_for
-from ._config import Settings, SettingsError, load_settings
+from ._config import NAMESPACE, Settings, SettingsError, load_settings
 from ._errors import (
     BOT_ID_ERROR,
     Bitrix24Error,
@@ -145,11 +145,18 @@ class BitrixProvider(ResourceProvider):
     not_found_code: ClassVar[str]
 
     _settings: Settings | None = None
+    _settings_problems: tuple[str, ...] = ()
 
     def configure(self, req: ConfigureRequest) -> None:
-        self._settings = load_settings(req.config)
+        """Keep broken settings for check to report: an exception here would reach the user as a traceback."""
+        try:
+            self._settings = load_settings(req.config)
+        except SettingsError as exc:
+            self._settings_problems = exc.problems
 
     def settings(self) -> Settings:
+        if self._settings_problems:
+            raise SettingsError(*self._settings_problems)
         return self._settings or load_settings(None)
 
     def client(self) -> Client:
@@ -160,11 +167,15 @@ class BitrixProvider(ResourceProvider):
         return self.settings().base_url
 
     def settings_failures(self) -> list[Failure]:
-        """A missing or unusable portal configuration fails the preview, not the middle of an update."""
+        """A missing or unusable portal configuration fails the preview, not the middle of an update.
+
+        Each failure has no property, so that Pulumi reports it as a problem of the resource (`resource 'x' has
+        a problem: bitrix24 configuration: ...`) rather than of an input the resource does not have.
+        """
         try:
             self.settings().validate()
         except SettingsError as exc:
-            return [("bitrix24", str(exc))]
+            return [("", f"{NAMESPACE} configuration: {problem}") for problem in exc.problems]
         return []
 
     @classmethod

@@ -139,6 +139,14 @@ def assert_preview_rejects(project: Project, emulator: EmulatorControl, field: s
     assert emulator.journal("") == []
 
 
+def assert_preview_fails_on_config(project: Project, emulator: EmulatorControl, problem: str) -> None:
+    """`pulumi preview` fails with `problem` as a configuration problem of the resource, and nothing was sent."""
+    run = project.preview(check=False)
+    assert run.code != 0
+    assert f"has a problem: bitrix24 configuration: {problem}" in run.output, run.output
+    assert emulator.journal("") == []
+
+
 READ_METHODS = frozenset({"imbot.bot.list", "imbot.v2.bot.get", "imbot.v2.bot.list", "imbot.v2.command.list"})
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from .conftest import ProjectFactory
-from .harness import REPO, EmulatorControl, Project, assert_preview_rejects
+from .harness import REPO, EmulatorControl, Project, assert_preview_fails_on_config, assert_preview_rejects
 
 FRAME_HASH = "0123456789abcdef0123456789abcdef"
 ICON = REPO / "examples" / "quickstart" / "icon.png"
@@ -457,4 +457,4 @@ def test_missing_portal_configuration_fails_preview(new_project: ProjectFactory,
     project = new_project(configure=False)
     project.config("botId", "1")
     project.program(program({"helper": JS_APP}))
-    assert_preview_rejects(project, emulator, "bitrix24", "no Bitrix24 portal configured: set bitrix24:webhookUrl")
+    assert_preview_fails_on_config(project, emulator, "no Bitrix24 portal configured: set bitrix24:webhookUrl")
