@@ -8,6 +8,7 @@ duplicates; identities known only after a create are checked by the provider (se
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -27,11 +28,22 @@ def remember_bot(bot_id: pulumi.Output[int], resource_name: str) -> None:
         _bot_outputs[id(bot_id)] = (bot_id, resource_name)
 
 
+@dataclass(frozen=True)
+class BotOf:
+    """A bot id not known yet, named by the Bot resource it will come from."""
+
+    resource_name: str
+
+
 def bot_reference(bot_id: Any) -> Any:
     """A stable stand-in for a bot id: the Bot resource it comes from, or the value itself."""
     with _lock:
         known = _bot_outputs.get(id(bot_id))
-    return f"Bot {known[1]!r}" if known is not None and known[0] is bot_id else bot_id
+    return BotOf(known[1]) if known is not None and known[0] is bot_id else bot_id
+
+
+def _shown(name: str, value: Any) -> str:
+    return f"{name} of Bot {value.resource_name!r}" if isinstance(value, BotOf) else f"{name} {value!r}"
 
 
 def declare(kind: str, resource_name: str, identity: dict[str, Any]) -> None:
@@ -48,7 +60,7 @@ def _claim(kind: str, resource_name: str, identity: dict[str, Any], values: list
     with _lock:
         other = _declared.setdefault(key, resource_name)
     if other != resource_name:
-        named = ", ".join(f"{name} {value!r}" for name, value in zip(identity, values, strict=True))
+        named = ", ".join(_shown(name, value) for name, value in zip(identity, values, strict=True))
         raise ProgramError(
             f"{kind} resources {other!r} and {resource_name!r} both declare {named}: one portal object can be "
             "managed by one resource only. Remove one, or give it its own identity."

@@ -54,6 +54,11 @@ def is_unknown(value: Any) -> bool:
     return False
 
 
+def whole(value: Any) -> Any:
+    """Numbers arrive from the engine as floats; ids read better, and go on the wire, as integers."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def lang_entries(translations: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Declared translations as the LANG list of the REST API."""
     return [{key.upper(): value for key, value in t.items() if value is not None} for t in translations]
@@ -184,7 +189,7 @@ class BitrixProvider(ResourceProvider):
 
     def describe(self, props: dict[str, Any]) -> str:
         """The object as a user would name it: `bot code 'echo'`, `command /help of bot 5`."""
-        return f"{self.kind} " + ", ".join(f"{k} {props.get(k)!r}" for k in self.identity)
+        return f"{self.kind} " + ", ".join(f"{k} {whole(props.get(k))!r}" for k in self.identity)
 
     # --- check -----------------------------------------------------------------------------------
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
@@ -241,8 +246,8 @@ class BitrixProvider(ResourceProvider):
                 f"choose another {self.identity[-1]}, or manage it with the credentials that created it"
             )
         return (
-            f"{what}. If you renamed this resource, keep the object with "
-            f"`opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name='<old name>')])`; "
+            f"{what}. If you renamed this resource, keep the object by adding "
+            f"`opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name=...)])` with its previous name; "
             f"to take over the existing {self.kind}, set adopt=True"
         )
 

@@ -17,10 +17,12 @@ from pydantic import BaseModel, ConfigDict, StrictBool
 
 from ._errors import COMMAND_ID_ERROR, NotCreatedError, NotFoundError, ServerError, TransportError, with_detail
 from ._program import bot_reference, declare, refuse_import
-from ._resource import BitrixProvider, Existing, flag, lang_entries
+from ._resource import BitrixProvider, Existing, flag, lang_entries, whole
 from ._rules import AT_LEAST_ONE, UNIQUE_LANGUAGES, HttpsUrl, LanguageModel, at_least, full_match
 
 FLAGS = ("hidden", "extranet_support")
+LOST_ANSWER_WAIT = 5.0
+"""Seconds to keep looking for a command whose register got no answer: the request may still be running."""
 
 
 @dataclass
@@ -77,7 +79,7 @@ class BotCommandProvider(BitrixProvider):
     idempotent = False  # a repeated imbot.command.register makes a second command
 
     def describe(self, props: dict[str, Any]) -> str:
-        return f"command /{props.get('command')} of bot {props.get('bot_id')}"
+        return f"command /{props.get('command')} of bot {whole(props.get('bot_id'))}"
 
     def fields(self, props: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -113,7 +115,7 @@ class BotCommandProvider(BitrixProvider):
     def _registered_after(self, failure: ServerError | TransportError, props: dict[str, Any]) -> int:
         """The command's id if the unanswered register did its work; a request still running gets some time."""
         answered = isinstance(failure, ServerError)
-        budget = 0.0 if answered else self.settings().timeout_seconds
+        budget = 0.0 if answered else max(LOST_ANSWER_WAIT, 2 * self.settings().timeout_seconds)
         started, delay, looks = time.monotonic(), 0.5, 0
         while True:
             looks += 1
@@ -160,7 +162,7 @@ class BotCommand(Resource, module="bitrix24", name="BotCommand"):
 
     def __init__(self, resource_name: str, args: BotCommandArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         refuse_import("BotCommand", opts)
-        declare("BotCommand", resource_name, {"bot": bot_reference(args.bot_id), "command": args.command})
+        declare("BotCommand", resource_name, {"bot_id": bot_reference(args.bot_id), "command": args.command})
         props: dict[str, Any] = {
             "bot_id": args.bot_id,
             "command": args.command,

@@ -197,7 +197,7 @@ class ChatApp(Resource, module="bitrix24", name="ChatApp"):
 
     def __init__(self, resource_name: str, args: ChatAppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         refuse_import("ChatApp", opts)
-        declare("ChatApp", resource_name, {"bot": bot_reference(args.bot_id), "code": args.code})
+        declare("ChatApp", resource_name, {"bot_id": bot_reference(args.bot_id), "code": args.code})
         props: dict[str, Any] = {
             "bot_id": args.bot_id,
             "code": args.code,

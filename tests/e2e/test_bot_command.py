@@ -121,6 +121,86 @@ def test_lost_register_answer_is_not_retried(project: Project, emulator: Emulato
     assert stored_commands(emulator) == {}
 
 
+def test_pre_existing_command_is_refused_then_adopted(project: Project, emulator: EmulatorControl) -> None:
+    bot_id = int(project.cli("config", "get", "botId").stdout)
+    existing = emulator.call(
+        "imbot.command.register",
+        BOT_ID=bot_id,
+        COMMAND="help",
+        EVENT_COMMAND_ADD="https://example.com/old",
+        LANG=[{"LANGUAGE_ID": "en", "TITLE": "Old"}],
+    )["result"]
+    emulator.clear_journal()
+    project.program(program({"help": COMMAND}))
+    for run in (project.preview(check=False), project.up(check=False)):
+        assert run.code != 0
+        assert f"command /help of bot {bot_id} already exists on the portal (id {existing})" in run.output
+        assert "set adopt=True" in run.output
+    assert emulator.writes() == [] and list(stored_commands(emulator)) == [existing]
+
+    project.program(program({"help": {**COMMAND, "adopt": True}}))
+    run = project.up()
+    assert f"adopted the existing command /help of bot {bot_id} (id {existing})" in run.output
+    assert emulator.writes() == ["imbot.command.update"]
+    assert project.outputs()["help_id"] == existing
+    [stored] = stored_commands(emulator).values()
+    assert (stored["EVENT_COMMAND_ADD"], stored["LANG"][0]["TITLE"]) == ("https://example.com/commands", "Help")
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"error": "INTERNAL_SERVER_ERROR", "status": 500, "after": True},
+        {"garble": True, "after": True},
+        {"stall": 2.5},
+        {"drop": True, "after": True},
+    ],
+    ids=["5xx-after-the-work", "unreadable-answer", "stall-beyond-the-timeout", "dropped-after-the-work"],
+)
+def test_uncertain_register_leaves_exactly_one_command(
+    project: Project, emulator: EmulatorControl, fault: dict[str, Any]
+) -> None:
+    project.config("bitrix24:timeoutSeconds", "1")
+    emulator.fault("imbot.command.register", count=1, **fault)
+    project.program(program({"help": COMMAND}))
+    assert project.up().changes() == {"create": 2}
+    assert emulator.writes() == ["imbot.command.register"]
+    [command_id] = stored_commands(emulator)
+    assert project.outputs()["help_id"] == command_id
+    assert project.preview().changes() == {"same": 2}
+
+
+def test_5xx_before_the_work_fails_clearly_and_the_rerun_creates_one(
+    project: Project, emulator: EmulatorControl
+) -> None:
+    emulator.fault("imbot.command.register", count=1, error="INTERNAL_SERVER_ERROR", status=500)
+    project.program(program({"help": COMMAND}))
+    run = project.up(check=False)
+    assert run.code != 0
+    assert "the portal answered INTERNAL_SERVER_ERROR, and command /help of bot" in run.output
+    assert "is not on the bot (looked 1 time over 0.0 s), so it was not created" in run.output
+    assert stored_commands(emulator) == {}
+    assert [r for r in project.resources() if r["type"].endswith(":BotCommand")] == []
+    assert project.up().changes() == {"create": 1, "same": 1}
+    assert len(stored_commands(emulator)) == 1
+    assert emulator.writes() == ["imbot.command.register"] * 2
+
+
+def test_refresh_reads_commands_back(project: Project, emulator: EmulatorControl) -> None:
+    project.program(program({"help": COMMAND, "info": {**COMMAND, "command": "info"}}))
+    project.up()
+    ids = project.outputs()
+    emulator.call("imbot.command.unregister", COMMAND_ID=ids["info_id"])
+    emulator.call("imbot.command.update", COMMAND_ID=ids["help_id"], FIELDS={"HIDDEN": "Y"})
+    assert project.cli("refresh", "--yes", "--json").changes() == {"delete": 1, "update": 1, "same": 1}
+    assert [r["outputs"]["hidden"] for r in project.resources() if r["type"].endswith(":BotCommand")] == [True]
+    emulator.clear_journal()
+    assert project.up().changes() == {"create": 1, "update": 1, "same": 1}
+    assert sorted(emulator.writes()) == ["imbot.command.register", "imbot.command.update"]
+    assert {c["COMMAND"]: c["HIDDEN"] for c in stored_commands(emulator).values()} == {"help": "N", "info": "N"}
+    assert project.preview().changes() == {"same": 3}
+
+
 INVALID: list[tuple[dict[str, Any], str, str]] = [
     ({"command": "/help"}, "command", "Latin letters and digits only"),
     ({"event_command_add": "http://e.com"}, "event_command_add", "must be an https:// URL"),

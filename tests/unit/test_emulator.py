@@ -442,3 +442,98 @@ def test_cli_prints_its_json_line_and_stops_cleanly_on_sigterm(tmp_path: Path) -
         assert proc.wait(10) == 0
     finally:
         proc.kill()
+
+
+# --- imbot.v2 reads --------------------------------------------------------------------------------
+def v2(portal: Portal, method: str, **params: Any) -> tuple[int, dict[str, Any]]:
+    """Call an imbot.v2 method over the webhook, authenticated by botToken as v2 expects."""
+    response = portal.session.post(
+        f"{portal.info.webhook_url}{method}", json=params, verify=portal.info.ca_bundle, timeout=10
+    )
+    return response.status_code, response.json()
+
+
+def test_v2_bot_get_shows_v1_bots_with_the_owner_format(portal: Portal) -> None:
+    bot_id = portal.bot("echo")
+    portal.result("imbot.update", BOT_ID=bot_id, FIELDS={"PROPERTIES": {"NAME": "Echo", "COLOR": "RED"}})
+    status, mine = v2(portal, "imbot.v2.Bot.get", code="echo", botToken=portal.info.client_id)
+    assert status == 200
+    assert mine["result"]["bot"]["id"] == bot_id and mine["result"]["bot"]["moduleId"] == "rest"
+    user = mine["result"]["users"][0]
+    assert (user["firstName"], user["color"]) == ("Echo", "#df532d")
+    _, theirs = v2(portal, "imbot.v2.Bot.get", botId=bot_id, botToken="someone-else")
+    assert "moduleId" not in theirs["result"]["bot"]  # brief format for another application
+    _, deprecated = v2(portal, "imbot.v2.Bot.get", botId=bot_id, CLIENT_ID=portal.info.client_id)
+    assert "moduleId" in deprecated["result"]["bot"]
+
+
+@pytest.mark.parametrize(
+    ("params", "error"),
+    [
+        ({"code": "echo"}, "BOT_TOKEN_NOT_SPECIFIED"),
+        ({"botToken": "t"}, "PARAMS_REQUIRED"),
+        ({"botToken": "t", "code": "nobody"}, "BOT_NOT_FOUND"),
+        ({"botToken": "t", "botId": 99999}, "BOT_NOT_FOUND"),
+    ],
+)
+def test_v2_bot_get_errors(portal: Portal, params: dict[str, Any], error: str) -> None:
+    portal.bot("echo")
+    status, envelope = v2(portal, "imbot.v2.Bot.get", **params)
+    assert status == 400 and envelope["error"] == error
+
+
+def test_v2_bot_list_pages_through_the_callers_bots_only(portal: Portal) -> None:
+    mine = [portal.bot(f"b{i}") for i in range(3)]
+    portal.bot("theirs", client_id="someone-else")
+    _, first = v2(portal, "imbot.v2.Bot.list", botToken=portal.info.client_id, limit=2)
+    _, second = v2(portal, "imbot.v2.Bot.list", botToken=portal.info.client_id, limit=2, offset=2)
+    assert [b["id"] for b in first["result"]["bots"]] == mine[:2] and first["result"]["hasNextPage"]
+    assert [b["id"] for b in second["result"]["bots"]] == mine[2:] and not second["result"]["hasNextPage"]
+
+
+def test_v2_command_list_needs_the_bot_owner(portal: Portal) -> None:
+    bot_id = portal.bot("echo")
+    command_id = portal.result(
+        "imbot.command.register",
+        BOT_ID=bot_id,
+        COMMAND="help",
+        EVENT_COMMAND_ADD="https://example.com/c",
+        LANG=[{"LANGUAGE_ID": "de", "TITLE": "Hilfe"}, {"LANGUAGE_ID": "en", "TITLE": "Help", "PARAMS": "x"}],
+    )
+    _, listed = v2(portal, "imbot.v2.Command.list", botId=bot_id, botToken=portal.info.client_id)
+    [command] = listed["result"]["commands"]
+    assert (command["id"], command["command"], command["title"], command["params"]) == (
+        command_id,
+        "/help",
+        "Help",
+        "x",
+    )
+    status, other = v2(portal, "imbot.v2.Command.list", botId=bot_id, botToken="someone-else")
+    assert (status, other["error"]) == (403, "BOT_OWNERSHIP_ERROR")
+    _, missing = v2(portal, "imbot.v2.Command.list", botToken=portal.info.client_id)
+    assert missing["error"] == "BOT_ID_REQUIRED"
+
+
+def test_faults_after_the_work_change_the_portal_then_fail(portal: Portal) -> None:
+    bot_id = portal.bot("echo")
+    portal.post(
+        "_emulator/faults",
+        json={"method": "imbot.command.register", "error": "INTERNAL_SERVER_ERROR", "status": 500, "after": True},
+    )
+    portal.post("_emulator/faults", json={"method": "imbot.command.register", "garble": True, "after": True})
+    params = {
+        "BOT_ID": bot_id,
+        "COMMAND": "help",
+        "EVENT_COMMAND_ADD": "https://example.com/c",
+        "LANG": [{"LANGUAGE_ID": "en", "TITLE": "Help"}],
+    }
+    status, envelope = portal.call("imbot.command.register", **params)
+    assert (status, envelope["error"]) == (500, "INTERNAL_SERVER_ERROR")
+    response = portal.session.post(
+        f"{portal.info.webhook_url}imbot.command.register",
+        json={"CLIENT_ID": portal.info.client_id, **params},
+        verify=portal.info.ca_bundle,
+        timeout=10,
+    )
+    assert response.status_code == 200 and not response.text.startswith("{")
+    assert len(portal.state()["commands"]) == 2

@@ -1,0 +1,187 @@
+"""Truth rules in isolation: the run ledger, duplicate identities in a program, takeover checks, read-back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pulumi
+import pytest
+
+from pulumi_bitrix24 import _program
+from pulumi_bitrix24._config import Settings
+from pulumi_bitrix24._ledger import Ledger
+from pulumi_bitrix24._resource import Existing
+from pulumi_bitrix24.bot import BotProvider
+from pulumi_bitrix24.bot_command import BotCommandProvider
+
+from .conftest import Portal
+
+BOT_INPUTS: dict[str, Any] = {
+    "code": "echo",
+    "event_handler": "https://example.com/events",
+    "properties": {"name": "Echo", "color": "AQUA"},
+}
+
+
+# --- ledger --------------------------------------------------------------------------------------
+def test_an_identity_is_claimed_once_per_portal_and_kind() -> None:
+    ledger = Ledger()
+    assert ledger.claim("p1", "bot", ("echo",))
+    assert not ledger.claim("p1", "bot", ("echo",))
+    assert ledger.claim("p2", "bot", ("echo",)) and ledger.claim("p1", "bot command", ("echo",))
+
+
+def test_ledger_remembers_owned_absent_and_taken_separately() -> None:
+    ledger = Ledger()
+    ledger.own("p", "bot", ("a",))
+    ledger.found_absent("p", "bot", ("b",))
+    ledger.record("p", "chat app", 7)
+    assert ledger.owned("p", "bot", ("a",)) and not ledger.owned("p", "bot", ("b",))
+    assert ledger.absent("p", "bot", ("b",)) and not ledger.absent("p", "bot", ("a",))
+    assert ledger.recorded("p", "chat app", 7)
+    assert not ledger.recorded("p", "bot", 7) and not ledger.recorded("q", "chat app", 7)
+
+
+# --- program-side identities ---------------------------------------------------------------------
+@pytest.fixture
+def fresh_program(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr(_program, "_declared", {})
+    monkeypatch.setattr(_program, "_bot_outputs", {})
+    yield
+
+
+def test_two_resources_with_one_identity_fail_the_program(fresh_program: None) -> None:
+    _program.declare("Bot", "first", {"code": "echo"})
+    _program.declare("Bot", "other", {"code": "other"})
+    with pytest.raises(_program.ProgramError, match="Bot resources 'first' and 'second' both declare code 'echo'"):
+        _program.declare("Bot", "second", {"code": "echo"})
+
+
+def test_a_bot_output_stands_for_its_bot_until_it_has_an_id(fresh_program: None) -> None:
+    bot_id: pulumi.Output[int] = pulumi.Output.from_input(1)
+    _program.remember_bot(bot_id, "echo")
+    assert _program.bot_reference(bot_id) == _program.BotOf("echo")
+    other: pulumi.Output[int] = pulumi.Output.from_input(1)
+    assert _program.bot_reference(other) is other and _program.bot_reference(5) == 5
+    _program.declare("ChatApp", "a", {"bot_id": _program.bot_reference(bot_id), "code": "x"})
+    _program.declare("ChatApp", "b", {"bot_id": 5, "code": "x"})  # a plain id is another identity
+    with pytest.raises(_program.ProgramError, match="both declare bot_id of Bot 'echo', code 'x'"):
+        _program.declare("ChatApp", "c", {"bot_id": _program.bot_reference(bot_id), "code": "x"})
+
+
+def test_import_option_is_refused_with_the_way_out() -> None:
+    _program.refuse_import("Bot", None)
+    _program.refuse_import("Bot", pulumi.ResourceOptions(protect=True))
+    with pytest.raises(_program.ProgramError, match=r"cannot import dynamic resources such as Bot.*adopt=True"):
+        _program.refuse_import("Bot", pulumi.ResourceOptions(import_="5"))
+
+
+# --- takeover checks -----------------------------------------------------------------------------
+class CountingBots(BotProvider):
+    """A Bot provider whose portal lookups are scripted and counted."""
+
+    def __init__(self, found: Existing | None) -> None:
+        self.found = found
+        self.lookups = 0
+        self._settings = Settings(webhook_url="https://portal.example/rest/1/code/", client_id="stack-a")
+
+    def find_existing(self, props: dict[str, Any]) -> Existing | None:
+        self.lookups += 1
+        return self.found
+
+
+@pytest.fixture
+def fresh_ledger(monkeypatch: pytest.MonkeyPatch) -> Ledger:
+    ledger = Ledger()
+    monkeypatch.setattr("pulumi_bitrix24._resource.LEDGER", ledger)
+    return ledger
+
+
+def reasons(provider: BotProvider, olds: dict[str, Any], news: dict[str, Any]) -> dict[str, str]:
+    return {f.property: f.reason for f in provider.check(olds, news).failures}
+
+
+@pytest.mark.parametrize(
+    ("found", "adopt", "expected"),
+    [
+        (None, False, None),
+        (Existing(5, ours=True), False, "bot code 'echo' already exists on the portal (id 5). If you renamed"),
+        (Existing(5, ours=True), True, None),
+        (Existing(5, ours=False), True, "belongs to another application"),
+    ],
+    ids=["absent", "exists", "adopted", "foreign"],
+)
+def test_a_create_checks_the_portal_for_its_identity(
+    fresh_ledger: Ledger, found: Existing | None, adopt: bool, expected: str | None
+) -> None:
+    provider = CountingBots(found)
+    got = reasons(provider, {}, {**BOT_INPUTS, "adopt": adopt})
+    assert provider.lookups == 1
+    assert (got.get("code") is None) if expected is None else (expected in got["code"])
+
+
+def test_a_replacement_is_not_mistaken_for_a_takeover(fresh_ledger: Ledger) -> None:
+    provider = CountingBots(Existing(5, ours=True))
+    stored = {**BOT_INPUTS, "type": "B", "openline": False}
+    assert reasons(provider, stored, {**BOT_INPUTS, "type": "H"}) == {}  # first check: with the old inputs
+    assert reasons(provider, {}, {**BOT_INPUTS, "type": "H"}) == {}  # the replacement's create check
+    assert provider.lookups == 0
+
+
+def test_an_update_that_moves_to_a_taken_identity_is_refused(fresh_ledger: Ledger) -> None:
+    provider = CountingBots(Existing(9, ours=True))
+    got = reasons(provider, {**BOT_INPUTS, "code": "old"}, BOT_INPUTS)
+    assert "bot code 'echo' already exists on the portal (id 9)" in got["code"]
+
+
+def test_unknown_identity_is_left_to_the_create(fresh_ledger: Ledger) -> None:
+    provider = CountingBots(Existing(5, ours=True))
+    assert reasons(provider, {}, {**BOT_INPUTS, "code": pulumi.runtime.rpc.UNKNOWN}) == {}
+    assert provider.lookups == 0
+
+
+# --- read-back against the in-process emulator ---------------------------------------------------
+@pytest.fixture
+def trust(portal: Portal, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", portal.info.ca_bundle)
+
+
+def configured(provider: Any, portal: Portal) -> Any:
+    provider._settings = Settings(webhook_url=portal.info.webhook_url, client_id=portal.info.client_id)
+    return provider
+
+
+def test_bot_read_back_maps_the_v2_view_to_inputs(portal: Portal, trust: None) -> None:
+    bot_id = portal.bot("echo")
+    portal.result(
+        "imbot.update",
+        BOT_ID=bot_id,
+        FIELDS={"CODE": "echo2", "PROPERTIES": {"NAME": "Hand", "COLOR": "RED", "WORK_POSITION": "Clerk"}},
+    )
+    provider = configured(BotProvider(), portal)
+    stored = {**BOT_INPUTS, "type": "H", "openline": False, "bot_id": bot_id}
+    stored["properties"] = {"name": "Echo", "color": "AQUA", "last_name": None, "work_position": None}
+    current = provider.read_back(bot_id, stored)
+    assert current["code"] == "echo2" and current["type"] == "H"  # v1 "H" reads back as "bot"
+    assert current["properties"] == {"name": "Hand", "color": "RED", "last_name": None, "work_position": None}
+    portal.result("imbot.unregister", BOT_ID=bot_id)
+    assert provider.read_back(bot_id, stored) is None
+
+
+def test_command_lookup_and_read_back_use_the_bot_command_list(portal: Portal, trust: None) -> None:
+    bot_id = portal.bot("echo")
+    command_id = portal.result(
+        "imbot.command.register",
+        BOT_ID=bot_id,
+        COMMAND="help",
+        EVENT_COMMAND_ADD="https://example.com/c",
+        HIDDEN="Y",
+        LANG=[{"LANGUAGE_ID": "en", "TITLE": "Help"}],
+    )
+    provider = configured(BotCommandProvider(), portal)
+    stored = {"bot_id": bot_id, "command": "help", "common": False, "hidden": False, "extranet_support": False}
+    assert provider.find_existing(stored) == Existing(command_id, ours=True)
+    assert provider.find_existing({**stored, "command": "info"}) is None
+    assert provider.read_back(command_id, stored) == {**stored, "hidden": True}
+    assert provider.read_back(command_id + 100, stored) is None
