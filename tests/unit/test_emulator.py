@@ -537,3 +537,45 @@ def test_faults_after_the_work_change_the_portal_then_fail(portal: Portal) -> No
     )
     assert response.status_code == 200 and not response.text.startswith("{")
     assert len(portal.state()["commands"]) == 2
+
+
+def test_batch_resolves_references_to_earlier_results(portal: Portal) -> None:
+    bot_id = portal.bot("echo")
+    cid = portal.info.client_id
+    lang = "LANG[0][LANGUAGE_ID]=en&LANG[0][TITLE]=A"
+    result = portal.result(
+        "batch",
+        halt=0,
+        cmd={
+            "reg": f"imbot.app.register?CLIENT_ID={cid}&BOT_ID={bot_id}&CODE=a&JS_METHOD=SEND&JS_PARAM=/help&{lang}",
+            "upd": f"imbot.app.update?CLIENT_ID={cid}&APP_ID=$result[reg]&FIELDS[JS_METHOD]=SEND&FIELDS[JS_PARAM]=/info",
+            "bad": f"imbot.app.update?CLIENT_ID={cid}&APP_ID=$result[missing]&FIELDS[JS_PARAM]=/x",
+            "text": f"imbot.command.register?CLIENT_ID={cid}&BOT_ID={bot_id}&COMMAND=c$result[reg]"
+            "&EVENT_COMMAND_ADD=https://e.com/c&LANG[0][LANGUAGE_ID]=en&LANG[0][TITLE]=C",
+        },
+    )
+    app_id = result["result"]["reg"]
+    assert result["result"]["upd"] is True
+    assert result["result_error"]["bad"]["error"] == "CHAT_APP_ID_ERROR"  # the path stops at a missing key
+    [app] = portal.state()["apps"]
+    assert (app["ID"], app["JS_PARAM"]) == (app_id, "/info")
+    [command] = portal.state()["commands"]
+    assert command["COMMAND"] == f"c{app_id}"  # a reference inside a value is replaced by its text
+
+
+def test_batch_sub_calls_take_injected_faults(portal: Portal) -> None:
+    bot_id = portal.bot("echo")
+    portal.post(
+        "_emulator/faults",
+        json={"method": "imbot.command.register", "error": "INTERNAL_SERVER_ERROR", "status": 500, "after": True},
+    )
+    cid = portal.info.client_id
+    query = (
+        f"CLIENT_ID={cid}&BOT_ID={bot_id}&EVENT_COMMAND_ADD=https://e.com/c"
+        "&LANG[0][LANGUAGE_ID]=en&LANG[0][TITLE]=C&COMMAND="
+    )
+    result = portal.result(
+        "batch", cmd={"a": f"imbot.command.register?{query}a", "b": f"imbot.command.register?{query}b"}
+    )
+    assert result["result_error"]["a"]["error"] == "INTERNAL_SERVER_ERROR" and "b" in result["result"]
+    assert sorted(c["COMMAND"] for c in portal.state()["commands"]) == ["a", "b"]  # "a" did its work first

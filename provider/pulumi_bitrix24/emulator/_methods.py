@@ -142,15 +142,14 @@ def bot_register(store: Store, caller: Caller, params: dict[str, Any]) -> Any:
     code = str(params.get("CODE") or "")
     if not code:
         raise ApiError("CODE_ERROR", "Bot code isn't specified")
-    bots = store.all("bot")
-    for bot in bots:
-        if bot.data["CODE"] == code:
-            return bot.id
+    # imbot.register answers an existing code with its id, whichever app owns it (im module Bot::register).
+    for bot in store.find("bot", limit=1, CODE=code):
+        return bot.id
     events = _bot_events(params, REQUIRED_BOT_EVENTS)
     props = _bot_properties(params.get("PROPERTIES"))
     if not props.get("NAME") and not props.get("LAST_NAME"):
         raise ApiError("NAME_ERROR", "Bot name isn't specified")
-    if sum(1 for bot in bots if bot.owner == owner) >= MAX_BOTS_PER_APP:
+    if store.count("bot", owner) >= MAX_BOTS_PER_APP:
         raise ApiError("MAX_COUNT_ERROR", "Has reached the maximum number of bots for application")
     bot_type = str(params.get("TYPE") or "B").upper()
     bot_type = bot_type if bot_type in ("B", "O", "H", "S") else "B"
@@ -182,9 +181,8 @@ def bot_unregister(store: Store, caller: Caller, params: dict[str, Any]) -> Any:
     owner = caller.owner(params)
     bot = _owned(store, "bot", _int(params.get("BOT_ID")), owner, ApiError("BOT_ID_ERROR", "Bot not found"))
     for kind in ("app", "command"):
-        for record in store.all(kind):
-            if record.data["BOT_ID"] == bot.id:
-                store.delete(record.id)
+        for record in store.find(kind, BOT_ID=bot.id):
+            store.delete(record.id)
     store.delete(bot.id)
     return True
 
@@ -258,9 +256,8 @@ def app_register(store: Store, caller: Caller, params: dict[str, Any]) -> Any:
         raise ApiError("HASH_ERROR", "Hash can't be empty")
     if not fields.get("LANG") and fields["HIDDEN"] != "Y":
         raise ApiError("LANG_ERROR", "Lang set can't be empty")
-    for app in store.all("app"):
-        if app.data["BOT_ID"] == bot.id and app.data["CODE"] == code:
-            return app.id
+    for app in store.find("app", limit=1, BOT_ID=bot.id, CODE=code):
+        return app.id
     return store.insert("app", owner, {"BOT_ID": bot.id, "CODE": code, **fields})
 
 
@@ -399,7 +396,7 @@ def v2_bot_get(store: Store, caller: Caller, params: dict[str, Any]) -> Any:
     if bot_id is not None:
         bot = store.get("bot", _int(bot_id))
     elif code is not None:
-        bot = next((b for b in store.all("bot") if b.data["CODE"] == str(code)), None)
+        bot = next(iter(store.find("bot", limit=1, CODE=str(code))), None)
     else:
         raise ApiError("PARAMS_REQUIRED", "botId or code is required")
     if bot is None:
@@ -412,7 +409,7 @@ def v2_bot_list(store: Store, caller: Caller, params: dict[str, Any]) -> Any:
     owner = _v2_owner(caller, params)
     limit = _int(_v2_param(params, "limit", "LIMIT")) or 50
     offset = max(0, _int(_v2_param(params, "offset", "OFFSET")))
-    page = [b for b in store.all("bot") if b.owner == owner][offset : offset + limit]
+    page = store.find("bot", limit=limit, offset=offset, owner=owner)
     return {
         "bots": [_v2_bot(b, owner) for b in page],
         "users": [_v2_user(b) for b in page],
@@ -449,7 +446,7 @@ def v2_command_list(store: Store, caller: Caller, params: dict[str, Any]) -> Any
         raise ApiError("BOT_NOT_FOUND", "Bot not found")
     if bot.owner != owner:
         raise ApiError("BOT_OWNERSHIP_ERROR", "Bot was installed by another rest application", 403)
-    commands = [c for c in store.all("command") if c.data["BOT_ID"] == bot.id]
+    commands = store.find("command", BOT_ID=bot.id)
     return {"commands": [_v2_command(c) for c in commands]}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import time
 from collections import deque
 from collections.abc import Callable
@@ -150,6 +151,7 @@ class Portal:
         return handler(self.store, caller, params if method in V2_METHODS else upper_keys(params))
 
     def _batch(self, auth: Auth, params: dict[str, Any]) -> dict[str, Any]:
+        """Sub-calls in order, each seeing the results so far through `$result[key]...` references."""
         commands = params.get("cmd")
         if isinstance(commands, list):
             commands = {str(i): c for i, c in enumerate(commands)}
@@ -158,7 +160,7 @@ class Portal:
         if len(commands) > MAX_BATCH:
             raise ApiError("ERROR_BATCH_LENGTH_EXCEEDED", "Max batch length exceeded")
         halt = str(params.get("halt", "0")).lower() in ("1", "true", "y")
-        sections: dict[str, dict[str, Any]] = {"result": {}, "result_error": {}, "result_time": {}}
+        sections: dict[str, dict[str, Any]] = {name: {} for name in BATCH_SECTIONS}
         for key, command in commands.items():
             started = time.time()
             method, _, query = str(command).partition("?")
@@ -166,20 +168,19 @@ class Portal:
             try:
                 if method == "batch":
                     raise ApiError("ERROR_BATCH_METHOD_NOT_ALLOWED", "Method is not allowed for batch usage", 405)
-                sections["result"][key] = self.call(method, auth, parse_query(query))
+                fault = self.take_fault(method)
+                if fault is not None and fault.error and not fault.after:
+                    raise ApiError(fault.error, fault.description, fault.status)
+                sections["result"][key] = self.call(method, auth, resolve_references(parse_query(query), sections))
+                if fault is not None and fault.error and fault.after:
+                    raise ApiError(fault.error, fault.description, fault.status)
             except ApiError as exc:
-                sections["result_error"][key] = {"error": exc.code, "error_description": exc.description}
+                sections["error"][key] = {"error": exc.code, "error_description": exc.description}
                 if halt:
                     break
             finally:
-                sections["result_time"][key] = time_block(started)
-        return {
-            "result": sections["result"] or [],
-            "result_error": sections["result_error"] or [],
-            "result_total": [],
-            "result_next": [],
-            "result_time": sections["result_time"] or [],
-        }
+                sections["time"][key] = time_block(started)
+        return {f"result_{name}" if name != "result" else name: found or [] for name, found in sections.items()}
 
     def record(self, entry: dict[str, Any]) -> None:
         self.journal.append(entry)
@@ -190,6 +191,34 @@ class Portal:
             kind + "s": [{"ID": r.id, "OWNER": mask(r.owner), **masked(r.data)} for r in self.store.all(kind)]
             for kind in ("bot", "app", "command")
         }
+
+
+BATCH_SECTIONS = ("result", "error", "total", "next", "time")
+"""What a batch collects per sub-call key; answered as result, result_error, result_total, ..."""
+_REFERENCE = re.compile(r"\$(result|error|total|next|time)((?:\[[^\]]+\])+)", re.IGNORECASE)
+
+
+def resolve_references(value: Any, sections: dict[str, dict[str, Any]]) -> Any:
+    """Replace `$result[key][field]...` in sub-call parameters with earlier results (rest CRestUtil::
+    ParseBatchQuery): a parameter that is only a reference takes the value itself, one that contains a
+    reference gets its text; a path stops at the first missing key, as the portal's does."""
+    if isinstance(value, dict):
+        return {k: resolve_references(v, sections) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve_references(v, sections) for v in value]
+    if not isinstance(value, str):
+        return value
+    for match in list(_REFERENCE.finditer(value)):
+        found: Any = sections[match.group(1).lower()]
+        for part in re.findall(r"\[([^\]]+)\]", match.group(2)):
+            if not isinstance(found, dict) or part not in found:
+                break
+            found = found[part]
+        if match.group(0) == value:
+            return found
+        if isinstance(found, str | int | float):
+            value = value.replace(match.group(0), str(found))
+    return value
 
 
 def normalize_method(raw: str) -> str:

@@ -22,7 +22,12 @@ CREATE TABLE IF NOT EXISTS tokens (
     scopes TEXT NOT NULL, expires_at REAL NOT NULL, lifetime REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS objects (
     id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, owner TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS objects_by_owner ON objects (kind, owner);
+CREATE INDEX IF NOT EXISTS objects_by_code ON objects (kind, json_extract(data, '$.CODE'));
+CREATE INDEX IF NOT EXISTS objects_by_bot ON objects (kind, json_extract(data, '$.BOT_ID'));
 """
+_INDEXED = {"owner": "owner", "CODE": "json_extract(data, '$.CODE')", "BOT_ID": "json_extract(data, '$.BOT_ID')"}
+"""The columns find() can filter on, each backed by an index, so lookups stay fast as the portal grows."""
 
 DEFAULT_SCOPES = ("imbot", "im", "basic")
 
@@ -163,6 +168,18 @@ class Store:
                 "SELECT id, kind, owner, data FROM objects WHERE kind = ? ORDER BY id", (kind,)
             ).fetchall()
         return [Record(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
+
+    def find(self, kind: str, limit: int = -1, offset: int = 0, **where: Any) -> list[Record]:
+        """Objects of a kind whose indexed fields (owner, CODE, BOT_ID) equal the given values, by id."""
+        clauses = "".join(f" AND {_INDEXED[name]} = ?" for name in where)
+        sql = f"SELECT id, kind, owner, data FROM objects WHERE kind = ?{clauses} ORDER BY id LIMIT ? OFFSET ?"
+        with self.lock:
+            rows = self._db.execute(sql, (kind, *where.values(), limit, offset)).fetchall()
+        return [Record(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
+
+    def count(self, kind: str, owner: str) -> int:
+        with self.lock:
+            return int(self._one("SELECT count(*) FROM objects WHERE kind = ? AND owner = ?", kind, owner)[0])
 
     def replace(self, object_id: int, data: dict[str, Any]) -> None:
         with self.lock:
