@@ -548,7 +548,8 @@ def test_batch_resolves_references_to_earlier_results(portal: Portal) -> None:
         halt=0,
         cmd={
             "reg": f"imbot.app.register?CLIENT_ID={cid}&BOT_ID={bot_id}&CODE=a&JS_METHOD=SEND&JS_PARAM=/help&{lang}",
-            "upd": f"imbot.app.update?CLIENT_ID={cid}&APP_ID=$result[reg]&FIELDS[JS_METHOD]=SEND&FIELDS[JS_PARAM]=/info",
+            "upd": f"imbot.app.update?CLIENT_ID={cid}&APP_ID=$result[reg]&FIELDS[JS_METHOD]=SEND"
+            "&FIELDS[JS_PARAM]=/info",
             "bad": f"imbot.app.update?CLIENT_ID={cid}&APP_ID=$result[missing]&FIELDS[JS_PARAM]=/x",
             "text": f"imbot.command.register?CLIENT_ID={cid}&BOT_ID={bot_id}&COMMAND=c$result[reg]"
             "&EVENT_COMMAND_ADD=https://e.com/c&LANG[0][LANGUAGE_ID]=en&LANG[0][TITLE]=C",
