@@ -6,18 +6,19 @@ import itertools
 import random
 import ssl
 import threading
-import time
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, stop_after_delay
+from tenacity import RetryCallState, Retrying, retry_if_exception
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
+from ._batching import Coalescer, Ref, SubCall
 from ._config import Settings
 from ._errors import (
     EXPIRED_TOKEN,
     OPERATION_TIME_LIMIT,
+    QUERY_LIMIT_EXCEEDED,
     REFUSED_CODES,
     SERVER_FAULT_CODES,
     AuthError,
@@ -30,6 +31,8 @@ from ._errors import (
 from ._ratelimit import LeakyBucket, plan_named, with_headroom
 
 MAX_RETRY_SECONDS = 120.0
+LIMIT_WAIT_SECONDS = 300.0
+"""How long calls refused by the rate limit keep waiting: long enough to share a portal with another run."""
 USER_AGENT = "pulumi-bitrix24"
 
 
@@ -89,11 +92,11 @@ _buckets_lock = threading.Lock()
 
 
 def _bucket_for(settings: Settings) -> LeakyBucket:
-    """One bucket per portal host, shared by every client and thread of this process, 20% under the plan."""
+    """One bucket per portal host, shared by every client and thread of this process, just under the plan."""
     host = urlsplit(settings.base_url).netloc
     with _buckets_lock:
         if host not in _buckets:
-            _buckets[host] = LeakyBucket(with_headroom(plan_named(settings.plan)))
+            _buckets[host] = LeakyBucket(with_headroom(plan_named(settings.plan)), adaptive=True)
         return _buckets[host]
 
 
@@ -112,16 +115,32 @@ def _should_retry(idempotent: bool) -> Any:
     return predicate
 
 
+def _stop(max_retries: int) -> Any:
+    """Give up after max_retries attempts, except on the rate limit: wait for it up to LIMIT_WAIT_SECONDS."""
+
+    def stop(state: RetryCallState) -> bool:
+        exc = state.outcome.exception() if state.outcome else None
+        waited = state.seconds_since_start or 0.0
+        if isinstance(exc, Bitrix24Error) and exc.code == QUERY_LIMIT_EXCEEDED:
+            return waited >= LIMIT_WAIT_SECONDS
+        return state.attempt_number > max_retries or waited >= MAX_RETRY_SECONDS
+
+    return stop
+
+
 def _backoff(state: RetryCallState) -> float:
-    """Exponential backoff with full jitter; OPERATION_TIME_LIMIT waits for its basket to drain."""
+    """Exponential backoff with full jitter; the rate limit is paced by the bucket, OPERATION_TIME_LIMIT waits
+    for its basket to drain."""
     exc = state.outcome.exception() if state.outcome else None
+    if isinstance(exc, Bitrix24Error) and exc.code == QUERY_LIMIT_EXCEEDED:
+        return random.uniform(0, 0.5)
     if isinstance(exc, Bitrix24Error) and exc.code == OPERATION_TIME_LIMIT:
         return 30.0
     return random.uniform(0, min(8.0, 0.25 * 2**state.attempt_number))
 
 
 class Client:
-    """Calls REST methods on one portal with the given settings."""
+    """Calls REST methods on one portal with the given settings, coalescing concurrent calls into batches."""
 
     def __init__(self, settings: Settings) -> None:
         settings.validate()
@@ -133,6 +152,7 @@ class Client:
         self._session = requests.Session()
         self._session.headers.update({"Accept": "application/json", "User-Agent": USER_AGENT})
         self._lock = threading.Lock()
+        self._coalescer = Coalescer(self._post, self._post_batch, self._bucket.reserve)
 
     @property
     def is_webhook(self) -> bool:
@@ -148,25 +168,48 @@ class Client:
         self._refresh()
         return self._call_with_retries(method, params, idempotent)
 
+    def call_group(self, calls: list[SubCall], *, idempotent: bool = True) -> list[Any]:
+        """Run calls that belong together (a later one may use an earlier result through Ref) in one request;
+        from the first call that failed on, each is retried on its own, where sending it again is safe."""
+        outcomes = self._coalescer.submit([SubCall(c.method, self._owned(c.method, c.params)) for c in calls])
+        results: list[Any] = []
+        failed = False
+        for call, outcome in zip(calls, outcomes, strict=True):
+            failed = failed or outcome.error is not None
+            if not failed:
+                results.append(outcome.value)
+                continue
+            error = outcome.error
+            expired = isinstance(error, Bitrix24Error) and error.code == EXPIRED_TOKEN
+            if error is not None and not expired and not _should_retry(idempotent)(error):
+                raise error
+            results.append(self.call(call.method, _with_results(call.params, results), idempotent=idempotent))
+        return results
+
     def _call_with_retries(self, method: str, params: dict[str, Any], idempotent: bool) -> Any:
         retrying = Retrying(
             retry=retry_if_exception(_should_retry(idempotent)),
-            stop=stop_after_attempt(self._settings.max_retries + 1) | stop_after_delay(MAX_RETRY_SECONDS),
+            stop=_stop(self._settings.max_retries),
             wait=_backoff,
             reraise=True,
         )
-        return retrying(self._send, method, params)
+        call = SubCall(method, self._owned(method, params))
+        return retrying(lambda: self._coalescer.submit([call])[0].unwrap())
 
-    def _send(self, method: str, params: dict[str, Any]) -> Any:
-        time.sleep(self._bucket.reserve())
-        body = dict(params)
-        if self.is_webhook and method.startswith("imbot.v2."):
-            # imbot.v2 names the owning application by botToken (api-reference/chat-bots/chat-bots-v2/index.md).
-            body["botToken"] = self._settings.client_id
-        elif self.is_webhook and method.startswith("imbot."):
-            body["CLIENT_ID"] = self._settings.client_id
+    def _owned(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Webhook calls name the owning application in every imbot call, batched or not."""
         if not self.is_webhook:
-            body["auth"] = self._access_token
+            return params
+        if method.startswith("imbot.v2."):
+            # imbot.v2 names the owning application by botToken (api-reference/chat-bots/chat-bots-v2/index.md).
+            return {**params, "botToken": self._settings.client_id}
+        if method.startswith("imbot."):
+            return {**params, "CLIENT_ID": self._settings.client_id}
+        return params
+
+    def _post(self, method: str, params: dict[str, Any]) -> Any:
+        """One HTTP request (the coalescer has paced it); the rate limit's answer tunes the shared bucket."""
+        body = params if self.is_webhook else {**params, "auth": self._access_token}
         try:
             response = self._session.post(
                 f"{self._settings.base_url}{method}.json",
@@ -176,7 +219,24 @@ class Client:
             )
         except requests.RequestException as exc:
             raise self._transport_error(method, exc) from None
-        return self._unwrap(method, response)
+        try:
+            result = self._unwrap(method, response)
+        except Bitrix24Error as exc:
+            if exc.code == QUERY_LIMIT_EXCEEDED:
+                self._bucket.refused()
+            raise
+        self._bucket.accepted()
+        return result
+
+    def _post_batch(self, cmd: dict[str, str]) -> tuple[dict[str, Any], dict[str, BaseException]]:
+        """A `batch` request; each sub-call's error becomes that call's own typed error."""
+        answer = self._post("batch", {"halt": 0, "cmd": cmd})
+        results = answer.get("result") or {}
+        errors: dict[str, BaseException] = {}
+        for key, error in (answer.get("result_error") or {}).items():
+            method = cmd[key].partition("?")[0]
+            errors[key] = error_for(method, str(error.get("error")), self._redact(str(error.get("error_description"))))
+        return dict(results), errors
 
     def _transport_error(self, method: str, exc: requests.RequestException) -> TransportError:
         """The error of a failed send, of a kind that tells whether sending again is safe or cannot help."""
@@ -231,6 +291,17 @@ class Client:
             self._access_token = tokens["access_token"]
             self._refresh_token = tokens.get("refresh_token", self._refresh_token)
             self._redact = Redactor((*self._settings.secrets, self._access_token, self._refresh_token or ""))
+
+
+def _with_results(value: Any, results: list[Any]) -> Any:
+    """Parameters with every Ref replaced by the result it names."""
+    if isinstance(value, Ref):
+        return results[value.index]
+    if isinstance(value, dict):
+        return {k: _with_results(v, results) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_with_results(v, results) for v in value]
+    return value
 
 
 def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 CHAT_APP_ID_ERROR = "CHAT_APP_ID_ERROR"
 BOT_ID_ERROR = "BOT_ID_ERROR"
 COMMAND_ID_ERROR = "COMMAND_ID_ERROR"
@@ -137,7 +139,10 @@ SERVER_FAULT_CODES = frozenset({"INTERNAL_SERVER_ERROR", "ERROR_UNEXPECTED_ANSWE
 """The portal answered, but the request may have done its work: safe to repeat only when repeating is harmless."""
 
 
-def with_detail(exc: Bitrix24Error, description: str) -> Bitrix24Error:
+ErrorType = TypeVar("ErrorType", bound=Bitrix24Error)
+
+
+def with_detail(exc: ErrorType, description: str) -> ErrorType:
     """The same error (type, method, code) with a description that names what it is about."""
     return type(exc)(exc.method, exc.code, description)
 

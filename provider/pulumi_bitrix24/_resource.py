@@ -295,9 +295,14 @@ class BitrixProvider(ResourceProvider):
         try:
             return int(self.client().call(self.methods[0], self.register_params(props), idempotent=self.idempotent))
         except NotFoundError as exc:
-            if exc.code == BOT_ID_ERROR and "bot_id" in props:
-                raise with_detail(exc, f"bot_id {props['bot_id']} is not a bot on this portal") from None
-            raise
+            raise self.naming_bot(exc, props) from None
+
+    @staticmethod
+    def naming_bot(exc: NotFoundError, props: dict[str, Any]) -> NotFoundError:
+        """A register's BOT_ID_ERROR says which input is wrong: the bot_id."""
+        if exc.code == BOT_ID_ERROR and "bot_id" in props:
+            return with_detail(exc, f"bot_id {whole(props['bot_id'])} is not a bot on this portal")
+        return exc
 
     def converge(self, object_id: int, props: dict[str, Any]) -> None:
         """Send the full declared state to an existing object."""

@@ -13,6 +13,7 @@ import pulumi
 from pulumi.dynamic import Resource
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
+from ._batching import Ref, SubCall
 from ._errors import CHAT_APP_ID_ERROR, NotFoundError
 from ._program import bot_reference, declare, refuse_import
 from ._resource import BitrixProvider, Failure, flag, image_failures, lang_entries, read_image_base64
@@ -174,10 +175,18 @@ class ChatAppProvider(BitrixProvider):
         return {"BOT_ID": int(props["bot_id"]), "CODE": props["code"], **self.fields(props)}
 
     def register(self, props: dict[str, Any]) -> int:
-        """Register, then converge: apps cannot be listed, and register answers an existing app's id unchanged."""
-        app_id = super().register(props)
-        self.converge(app_id, props)
-        return app_id
+        """Register, then converge, in one request: apps cannot be listed, and register answers an app that
+        already has this bot and code with its id, unchanged, so the update makes it what the program says."""
+        register, update, _ = self.methods
+        calls = [
+            SubCall(register, self.register_params(props)),
+            SubCall(update, {self.id_param: Ref(0), "FIELDS": self.fields(props)}),
+        ]
+        try:
+            app_id, _ = self.client().call_group(calls)
+        except NotFoundError as exc:
+            raise self.naming_bot(exc, props) from None
+        return int(app_id)
 
     def read_back(self, object_id: int, props: dict[str, Any]) -> dict[str, Any] | None:
         """No REST method reads chat apps; the portal deletes them with their bot, so a gone bot means a gone app."""

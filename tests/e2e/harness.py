@@ -165,10 +165,20 @@ class EmulatorControl:
         return response.json()
 
     def journal(self, prefix: str = "imbot.") -> list[dict[str, Any]]:
-        return [e for e in self._control("GET", "journal") if str(e["method"]).startswith(prefix)]
+        """The journal's HTTP requests whose method, or one of whose batched methods, starts with prefix."""
+        return [
+            e
+            for e in self._control("GET", "journal")
+            if any(str(m).startswith(prefix) for m in [e["method"], *e.get("calls", [])])
+        ]
 
     def methods(self) -> list[str]:
-        return [e["method"] for e in self.journal()]
+        """The REST methods called, in order, batched ones included."""
+        return [m for e in self.journal() for m in e.get("calls", [e["method"]])]
+
+    def requests(self) -> int:
+        """How many HTTP requests reached the portal (a batch counts once, as for the rate limit)."""
+        return len(self.journal(""))
 
     def writes(self) -> list[str]:
         """The methods called that can change the portal (everything but the reads)."""

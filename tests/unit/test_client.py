@@ -100,7 +100,14 @@ def test_lost_answers_are_retried_only_for_idempotent_calls(portal: Portal, trus
     assert journal(portal) == ["dropped", None, "dropped"]
 
 
-def test_rate_limit_error_after_retries(portal: Portal, trust: None) -> None:
+def test_rate_limit_refusals_are_waited_out_beyond_max_retries(portal: Portal, trust: None) -> None:
+    fault(portal, "imbot.bot.list", count=5, error="QUERY_LIMIT_EXCEEDED", status=503)
+    assert webhook_client(portal, max_retries=1).call("imbot.bot.list", {}) == []
+    assert journal(portal) == ["QUERY_LIMIT_EXCEEDED"] * 5 + [None]
+
+
+def test_rate_limit_error_after_the_wait_runs_out(portal: Portal, trust: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_client, "LIMIT_WAIT_SECONDS", 0.0)
     fault(portal, "imbot.bot.list", count=5, error="QUERY_LIMIT_EXCEEDED", status=503)
     with pytest.raises(RateLimitError, match="bitrix24:plan"):
         webhook_client(portal, max_retries=1).call("imbot.bot.list", {})

@@ -37,6 +37,26 @@ def test_unknown_plan_names_the_valid_ones() -> None:
 
 def test_headroom_scales_burst_and_rate(clock: FakeClock) -> None:
     bucket = LeakyBucket(with_headroom(PLANS["standard"]), clock)
-    waits = [bucket.reserve() for _ in range(42)]
-    assert waits[:40] == [0.0] * 40
-    assert waits[40:] == pytest.approx([1 / 1.6, 2 / 1.6])
+    waits = [bucket.reserve() for _ in range(49)]
+    assert waits[:47] == [0.0] * 47
+    assert waits[47:] == pytest.approx([0.5 / 1.9, 1.5 / 1.9])
+
+
+def test_an_adaptive_bucket_halves_on_refusal_and_recovers_on_success(clock: FakeClock) -> None:
+    bucket = LeakyBucket(PLANS["standard"], clock, adaptive=True)
+    bucket.refused()
+    assert bucket.rate == 1.0 and bucket.reserve() == pytest.approx(1.0)  # assumed full: wait one slot
+    bucket.refused()
+    bucket.refused()
+    bucket.refused()
+    bucket.refused()
+    assert bucket.rate == pytest.approx(0.2)  # never below a tenth of the plan
+    for _ in range(30):
+        bucket.accepted()
+    assert bucket.rate == 2.0
+
+
+def test_the_portals_bucket_does_not_adapt(clock: FakeClock) -> None:
+    bucket = LeakyBucket(PLANS["standard"], clock)
+    bucket.refused()
+    assert bucket.rate == 2.0 and bucket.try_acquire()

@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ._methods import ApiError
 from ._params import parse_body, parse_query
-from ._portal import Auth, Fault, Portal, journaled, normalize_method, time_block
+from ._portal import Auth, Fault, Portal, batch_methods, journaled, normalize_method, time_block
 from ._store import DEFAULT_SCOPES
 
 logger = logging.getLogger("uvicorn.error")
@@ -91,6 +91,8 @@ class RestEndpoints:
         try:
             params = await read_params(request)
             entry["params"] = journaled(params)
+            if method == "batch":
+                entry["calls"] = batch_methods(params)
             if not self.portal.bucket.try_acquire():
                 raise ApiError("QUERY_LIMIT_EXCEEDED", "Too many requests", 503)
             auth: Auth = authenticate(params)
@@ -98,12 +100,13 @@ class RestEndpoints:
             fault = self.portal.take_fault(method)
             if fault is not None and not fault.after:
                 await self._apply_fault(fault)
-            result = self.portal.call(method, auth, params)
-            if fault is not None and fault.after:
-                await self._apply_fault(fault)
+            ending = [fault] if fault is not None and fault.after else []
+            result = self.portal.call(method, auth, params, ending)
+            for late in ending:
+                await self._apply_fault(late)
             response: Response = JSONResponse({"result": result, "time": time_block(started)})
             entry.update(status=200, error=None)
-            if fault is not None and fault.garble:
+            if any(f.garble for f in ([fault] if fault else []) + ending):
                 response = Response("<html>502 Bad Gateway</html>", status_code=200, media_type="text/html")
                 entry["error"] = "garbled"
         except ApiError as exc:

@@ -64,8 +64,30 @@ def masked(params: Any, longest: float = math.inf, budget: float = math.inf) -> 
 
 
 def journaled(params: dict[str, Any]) -> Any:
-    """Params as the journal keeps them: masked, and small whatever was sent, so the journal stays cheap."""
+    """Params as the journal keeps them: masked, and small whatever was sent, so the journal stays cheap.
+    A batch's sub-calls are shown decoded, so that their secrets are masked too."""
+    commands = params.get("cmd")
+    if isinstance(commands, dict):
+        params = {**params, "cmd": {k: _decoded_command(v) for k, v in commands.items()}}
     return masked(params, JOURNAL_TEXT, JOURNAL_BUDGET)
+
+
+def _decoded_command(command: Any) -> Any:
+    method, _, query = str(command).partition("?")
+    try:
+        return {"method": normalize_method(method), "params": parse_query(query)}
+    except ApiError:
+        return command
+
+
+def batch_methods(params: dict[str, Any]) -> list[str]:
+    """The methods a batch request calls, in order."""
+    commands = params.get("cmd")
+    if isinstance(commands, list):
+        commands = dict(enumerate(commands))
+    if not isinstance(commands, dict):
+        return []
+    return [normalize_method(str(c).partition("?")[0]) for c in commands.values()]
 
 
 @dataclass
@@ -82,6 +104,11 @@ class Fault:
     """Do the work first, then fail: a portal that answers 5xx, stalls or drops after the change is made."""
     garble: bool = False
     """Answer HTTP 200 with a body that is not JSON."""
+
+    @property
+    def ends_request(self) -> bool:
+        """A stall, drop or garbled answer hits the whole HTTP request, also when a batch sub-call meets it."""
+        return bool(self.stall or self.drop or self.garble)
 
 
 @dataclass(frozen=True)
@@ -138,10 +165,11 @@ class Portal:
         return fault
 
     # --- calls ---------------------------------------------------------------------------------
-    def call(self, method: str, auth: Auth, params: dict[str, Any]) -> Any:
-        """Run one method (or a batch) for an authenticated caller; raises ApiError."""
+    def call(self, method: str, auth: Auth, params: dict[str, Any], ending: list[Fault] | None = None) -> Any:
+        """Run one method (or a batch) for an authenticated caller; raises ApiError. A batch sub-call that meets
+        a fault ending the request stops the batch there and adds the fault to `ending` for the HTTP layer."""
         if method == "batch":
-            return self._batch(auth, params)
+            return self._batch(auth, params, [] if ending is None else ending)
         handler = METHODS.get(method) or V2_METHODS.get(method)
         if handler is None:
             raise ApiError("ERROR_METHOD_NOT_FOUND", f"Method not found: {method}", 404)
@@ -150,7 +178,7 @@ class Portal:
         caller = Caller(auth.oauth_client_id)
         return handler(self.store, caller, params if method in V2_METHODS else upper_keys(params))
 
-    def _batch(self, auth: Auth, params: dict[str, Any]) -> dict[str, Any]:
+    def _batch(self, auth: Auth, params: dict[str, Any], ending: list[Fault]) -> dict[str, Any]:
         """Sub-calls in order, each seeing the results so far through `$result[key]...` references."""
         commands = params.get("cmd")
         if isinstance(commands, list):
@@ -169,11 +197,17 @@ class Portal:
                 if method == "batch":
                     raise ApiError("ERROR_BATCH_METHOD_NOT_ALLOWED", "Method is not allowed for batch usage", 405)
                 fault = self.take_fault(method)
-                if fault is not None and fault.error and not fault.after:
-                    raise ApiError(fault.error, fault.description, fault.status)
+                if fault is not None and not fault.after:
+                    if fault.ends_request:
+                        ending.append(fault)
+                        break
+                    raise ApiError(fault.error or "INTERNAL_SERVER_ERROR", fault.description, fault.status)
                 sections["result"][key] = self.call(method, auth, resolve_references(parse_query(query), sections))
-                if fault is not None and fault.error and fault.after:
-                    raise ApiError(fault.error, fault.description, fault.status)
+                if fault is not None and fault.ends_request:
+                    ending.append(fault)
+                    break
+                if fault is not None:
+                    raise ApiError(fault.error or "INTERNAL_SERVER_ERROR", fault.description, fault.status)
             except ApiError as exc:
                 sections["error"][key] = {"error": exc.code, "error_description": exc.description}
                 if halt:

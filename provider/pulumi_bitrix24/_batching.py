@@ -1,0 +1,167 @@
+"""Coalescing REST calls into `batch` requests: one request in flight per portal, everything queued behind it
+goes in the next one (a group commit).
+
+Bitrix24 counts a `batch` of up to 50 sub-calls as ONE request against the rate limit, and runs its sub-calls
+in order, each able to use earlier results through `$result[key]` references
+(settings/how-to-call-rest-api/batch.md, settings/performance/index.md). So calls that would otherwise wait
+for the rate limit, or that parallel operations make at the same moment, cost one request together. A call
+that finds nothing in flight and no wait is sent at once, on its own: coalescing adds no latency.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+MAX_BATCH = 50
+"""Sub-calls per batch request (ERROR_BATCH_LENGTH_EXCEEDED beyond it)."""
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A parameter value meaning "the result of call `index` of the same group" (sent as `$result[key]`)."""
+
+    index: int
+
+
+@dataclass(frozen=True)
+class SubCall:
+    method: str
+    params: dict[str, Any]
+
+
+@dataclass
+class Outcome:
+    """One call's result, or the exception that is its own failure."""
+
+    value: Any = None
+    error: BaseException | None = None
+
+    def unwrap(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+@dataclass
+class _Entry:
+    calls: list[SubCall]
+    outcomes: list[Outcome] = field(default_factory=list)
+    done: bool = False
+
+
+SendOne = Callable[[str, dict[str, Any]], Any]
+"""Send one method as a plain request; returns its result or raises."""
+SendBatch = Callable[[dict[str, str]], tuple[dict[str, Any], dict[str, BaseException]]]
+"""Send a batch `cmd`; returns results and per-key errors, or raises for the whole request."""
+
+
+class Coalescer:
+    """Per portal: sends one request at a time, each carrying every call queued while waiting for it."""
+
+    def __init__(
+        self,
+        send_one: SendOne,
+        send_batch: SendBatch,
+        pace: Callable[[], float],
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._send_one = send_one
+        self._send_batch = send_batch
+        self._pace = pace
+        self._sleep = sleep
+        self._cv = threading.Condition()
+        self._queue: list[_Entry] = []
+        self._busy = False
+        self._keys = itertools.count()
+
+    def submit(self, calls: list[SubCall]) -> list[Outcome]:
+        """Run a group of calls (later ones may refer to earlier ones with Ref) and wait for their outcomes."""
+        entry = _Entry(calls)
+        with self._cv:
+            self._queue.append(entry)
+            while self._busy and not entry.done:
+                self._cv.wait()
+            if entry.done:
+                return entry.outcomes
+            self._busy = True
+        try:
+            while not entry.done:  # lead until this caller's own calls are answered, serving the queue in order
+                self._sleep(self._pace())
+                with self._cv:
+                    taken = self._take()
+                self._send(taken)
+        finally:
+            with self._cv:
+                self._busy = False
+                self._cv.notify_all()
+        return entry.outcomes
+
+    def _take(self) -> list[_Entry]:
+        """Whole groups from the head of the queue, up to MAX_BATCH sub-calls (at least one group)."""
+        taken: list[_Entry] = []
+        size = 0
+        while self._queue and (not taken or size + len(self._queue[0].calls) <= MAX_BATCH):
+            entry = self._queue.pop(0)
+            taken.append(entry)
+            size += len(entry.calls)
+        return taken
+
+    def _send(self, entries: list[_Entry]) -> None:
+        if len(entries) == 1 and len(entries[0].calls) == 1:
+            call = entries[0].calls[0]
+            try:
+                outcome = Outcome(value=self._send_one(call.method, call.params))
+            except Exception as exc:
+                outcome = Outcome(error=exc)
+            self._finish(entries[0], [outcome])
+            return
+        keyed = [(entry, [f"c{next(self._keys)}" for _ in entry.calls]) for entry in entries]
+        cmd = {
+            key: f"{call.method}?{php_query(call.params, keys)}"
+            for entry, keys in keyed
+            for key, call in zip(keys, entry.calls, strict=True)
+        }
+        try:
+            results, errors = self._send_batch(cmd)
+        except Exception as exc:
+            for entry, _ in keyed:
+                self._finish(entry, [Outcome(error=exc) for _ in entry.calls])
+            return
+        for entry, keys in keyed:
+            self._finish(entry, [Outcome(results.get(k), errors.get(k)) for k in keys])
+
+    def _finish(self, entry: _Entry, outcomes: list[Outcome]) -> None:
+        with self._cv:
+            entry.outcomes, entry.done = outcomes, True
+            self._cv.notify_all()
+
+
+def php_query(params: dict[str, Any], keys: list[str] | None = None) -> str:
+    """Parameters as PHP's http_build_query writes them (`FIELDS[LANG][0][TITLE]=...`); Ref(i) becomes
+    `$result[<key of call i>]`; whole floats are written as integers, None and empty lists are left out."""
+    pairs: list[tuple[str, str]] = []
+
+    def walk(name: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(f"{name}[{k}]" if name else str(k), v)
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(f"{name}[{i}]", v)
+        elif isinstance(value, Ref):
+            pairs.append((name, f"$result[{(keys or [])[value.index]}]"))
+        elif isinstance(value, bool):
+            pairs.append((name, "1" if value else "0"))
+        elif isinstance(value, float) and value.is_integer():
+            pairs.append((name, str(int(value))))
+        elif value is not None:
+            pairs.append((name, str(value)))
+
+    walk("", params)
+    return urlencode(pairs)

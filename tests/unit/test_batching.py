@@ -1,0 +1,131 @@
+"""The coalescer alone: group commit, batch encoding, per-call outcomes, pacing (fake transport and clock)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+from urllib.parse import parse_qsl
+
+import pytest
+
+from pulumi_bitrix24._batching import MAX_BATCH, Coalescer, Outcome, Ref, SubCall, php_query
+
+
+class FakePortal:
+    """Records what the coalescer sends; a plain call can be held in flight until released."""
+
+    def __init__(self) -> None:
+        self.requests: list[Any] = []
+        self.hold = threading.Event()
+        self.hold.set()
+        self.in_flight = threading.Event()
+        self.slept: list[float] = []
+
+    def send_one(self, method: str, params: dict[str, Any]) -> Any:
+        self.requests.append((method, params))
+        self.in_flight.set()
+        self.hold.wait(5)
+        if params.get("fail"):
+            raise RuntimeError(f"{method} failed")
+        return f"{method}-done"
+
+    def send_batch(self, cmd: dict[str, str]) -> tuple[dict[str, Any], dict[str, BaseException]]:
+        self.requests.append(dict(cmd))
+        results: dict[str, Any] = {}
+        errors: dict[str, BaseException] = {}
+        for key, command in cmd.items():
+            method, _, query = command.partition("?")
+            if dict(parse_qsl(query)).get("fail"):
+                errors[key] = RuntimeError(f"{method} failed")
+            else:
+                results[key] = f"{method}-done"
+        return results, errors
+
+
+@pytest.fixture
+def portal() -> FakePortal:
+    return FakePortal()
+
+
+def coalescer(portal: FakePortal, waits: list[float] | None = None) -> Coalescer:
+    pending = list(waits or [])
+    return Coalescer(
+        portal.send_one, portal.send_batch, lambda: pending.pop(0) if pending else 0.0, portal.slept.append
+    )
+
+
+def test_a_lone_call_goes_out_at_once_as_a_plain_request(portal: FakePortal) -> None:
+    [outcome] = coalescer(portal).submit([SubCall("imbot.register", {"CODE": "echo"})])
+    assert outcome.unwrap() == "imbot.register-done"
+    assert portal.requests == [("imbot.register", {"CODE": "echo"})] and portal.slept == [0.0]
+
+
+def test_calls_made_while_one_is_in_flight_go_together_in_the_next_request(portal: FakePortal) -> None:
+    subject = coalescer(portal)
+    portal.hold.clear()
+    outcomes: dict[str, list[Outcome]] = {}
+
+    def run(name: str, calls: list[SubCall]) -> None:
+        outcomes[name] = subject.submit(calls)
+
+    first = threading.Thread(target=run, args=("first", [SubCall("m.first", {})]))
+    first.start()
+    assert portal.in_flight.wait(5)
+    later = [threading.Thread(target=run, args=(f"later{i}", [SubCall("m.later", {"i": i})])) for i in range(3)]
+    for thread in later:
+        thread.start()
+    while len(subject._queue) < 3:  # all three are waiting behind the request in flight
+        threading.Event().wait(0.01)
+    portal.hold.set()
+    for thread in [first, *later]:
+        thread.join(5)
+    assert len(portal.requests) == 2
+    assert isinstance(portal.requests[1], dict) and len(portal.requests[1]) == 3
+    assert all(outcomes[f"later{i}"][0].unwrap() == "m.later-done" for i in range(3))
+
+
+def test_a_failing_sub_call_fails_only_its_caller(portal: FakePortal) -> None:
+    subject = coalescer(portal)
+    group = [SubCall("m.good", {}), SubCall("m.bad", {"fail": 1}), SubCall("m.good", {"x": Ref(0)})]
+    outcomes = subject.submit(group)
+    assert [o.error is None for o in outcomes] == [True, False, True]
+    with pytest.raises(RuntimeError, match=r"m\.bad failed"):
+        outcomes[1].unwrap()
+
+
+def test_a_group_is_one_batch_whose_references_name_its_own_keys(portal: FakePortal) -> None:
+    coalescer(portal).submit(
+        [SubCall("imbot.app.register", {"CODE": "a"}), SubCall("imbot.app.update", {"APP_ID": Ref(0)})]
+    )
+    [cmd] = portal.requests
+    first, second = cmd
+    assert cmd[second] == f"imbot.app.update?APP_ID=%24result%5B{first}%5D"
+
+
+def test_the_leader_waits_for_the_rate_limit_before_it_takes_the_queue(portal: FakePortal) -> None:
+    subject = coalescer(portal, waits=[1.5])
+    subject.submit([SubCall("m", {})])
+    assert portal.slept == [1.5]
+
+
+def test_batches_hold_at_most_fifty_sub_calls_and_never_split_a_group(portal: FakePortal) -> None:
+    subject = coalescer(portal)
+    groups = [[SubCall("m", {"i": i}), SubCall("m", {"i": i, "x": Ref(0)})] for i in range(30)]
+    subject._busy = True  # queue everything behind a pretend request in flight
+    threads = [threading.Thread(target=subject.submit, args=(g,)) for g in groups]
+    for thread in threads:
+        thread.start()
+    while len(subject._queue) < len(groups):
+        threading.Event().wait(0.01)
+    with subject._cv:
+        subject._busy = False
+        subject._cv.notify_all()
+    for thread in threads:
+        thread.join(5)
+    sizes = [len(r) for r in portal.requests]
+    assert sum(sizes) == 60 and max(sizes) <= MAX_BATCH and all(size % 2 == 0 for size in sizes)
+
+
+def test_php_query_writes_nested_values_as_php_reads_them() -> None:
+    query = php_query({"FIELDS": {"LANG": [{"TITLE": "A b"}], "W": 400.0, "H": None, "N": []}, "ok": True})
+    assert parse_qsl(query) == [("FIELDS[LANG][0][TITLE]", "A b"), ("FIELDS[W]", "400"), ("ok", "1")]
