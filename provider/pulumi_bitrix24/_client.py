@@ -13,7 +13,7 @@ import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
-from ._batching import Coalescer, Ref, SubCall
+from ._batching import Coalescer, Outcome, Ref, SubCall
 from ._config import Settings
 from ._errors import (
     EXPIRED_TOKEN,
@@ -169,9 +169,18 @@ class Client:
         return self._call_with_retries(method, params, idempotent)
 
     def call_group(self, calls: list[SubCall], *, idempotent: bool = True) -> list[Any]:
-        """Run calls that belong together (a later one may use an earlier result through Ref) in one request;
-        from the first call that failed on, each is retried on its own, where sending it again is safe."""
-        outcomes = self._coalescer.submit([SubCall(c.method, self._owned(c.method, c.params)) for c in calls])
+        """Run calls that belong together (a later one may use an earlier result through Ref) in one request.
+
+        A failure of the whole request is retried as a group, where safe; a call that failed on its own is
+        retried alone, with the results before it, and so is every call after it.
+        """
+        try:
+            outcomes = self._group_with_retries(calls, idempotent)
+        except Bitrix24Error as exc:
+            if exc.code != EXPIRED_TOKEN or not self._can_refresh():
+                raise
+            self._refresh()
+            outcomes = self._group_with_retries(calls, idempotent)
         results: list[Any] = []
         failed = False
         for call, outcome in zip(calls, outcomes, strict=True):
@@ -179,12 +188,29 @@ class Client:
             if not failed:
                 results.append(outcome.value)
                 continue
-            error = outcome.error
-            expired = isinstance(error, Bitrix24Error) and error.code == EXPIRED_TOKEN
-            if error is not None and not expired and not _should_retry(idempotent)(error):
-                raise error
+            if outcome.error is not None and not _should_retry(idempotent)(outcome.error):
+                raise outcome.error
             results.append(self.call(call.method, _with_results(call.params, results), idempotent=idempotent))
         return results
+
+    def _group_with_retries(self, calls: list[SubCall], idempotent: bool) -> list[Outcome]:
+        """Outcomes of the group's calls; raises (after retries) only when the whole request failed."""
+        owned = [SubCall(c.method, self._owned(c.method, c.params)) for c in calls]
+
+        def attempt() -> list[Outcome]:
+            outcomes = self._coalescer.submit(owned)
+            first = outcomes[0].error
+            if first is not None and all(o.error is first for o in outcomes):
+                raise first
+            return outcomes
+
+        retrying = Retrying(
+            retry=retry_if_exception(_should_retry(idempotent)),
+            stop=_stop(self._settings.max_retries),
+            wait=_backoff,
+            reraise=True,
+        )
+        return retrying(attempt)
 
     def _call_with_retries(self, method: str, params: dict[str, Any], idempotent: bool) -> Any:
         retrying = Retrying(

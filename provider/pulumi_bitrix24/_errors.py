@@ -101,6 +101,24 @@ class NotCreatedError(Bitrix24Error):
     hint = "there is nothing to clean up. Run `pulumi up` again."
 
 
+class OutcomeUnknownError(Bitrix24Error):
+    hint = (
+        "run `pulumi up` again. If the portal finished the request after all, the preview then reports the "
+        "object as existing: take it over with adopt=True."
+    )
+
+
+class BotIdError(NotFoundError):
+    hint = "check the resource's bot_id: use a Bot's bot_id output, or the id of a bot of this application."
+
+
+class AppGoneError(NotFoundError):
+    hint = (
+        "no REST method reads chat apps, so `pulumi refresh` cannot see this: recreate the app with "
+        "`pulumi up --replace <its URN>` (`pulumi stack --show-urns` lists the URNs)."
+    )
+
+
 class ExistsError(Exception):
     """Create refused: the object is already on the portal and the program did not ask to adopt it."""
 

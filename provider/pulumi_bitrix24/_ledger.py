@@ -16,19 +16,28 @@ class Ledger:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._owned: set[tuple[str, str, Hashable]] = set()
+        self._owned: dict[tuple[str, str, Hashable], str] = {}
+        self._released: set[tuple[str, str, Hashable]] = set()
         self._absent: set[tuple[str, str, Hashable]] = set()
         self._claimed: set[tuple[str, str, Hashable]] = set()
         self._taken: set[tuple[str, str, int]] = set()
 
-    def own(self, portal: str, kind: str, identity: Hashable) -> None:
-        """Note an identity that a resource of this stack already holds (its state names it)."""
+    def own(self, portal: str, kind: str, identity: Hashable, inputs: str) -> None:
+        """Note an identity that a resource of this stack already holds (its state names it), with a
+        fingerprint of the inputs it declares now."""
         with self._lock:
-            self._owned.add((portal, kind, identity))
+            self._owned[(portal, kind, identity)] = inputs
 
-    def owned(self, portal: str, kind: str, identity: Hashable) -> bool:
+    def owner(self, portal: str, kind: str, identity: Hashable) -> str | None:
+        """The input fingerprint of the resource of this stack that holds the identity, unless it let it go."""
+        key = (portal, kind, identity)
         with self._lock:
-            return (portal, kind, identity) in self._owned
+            return None if key in self._released else self._owned.get(key)
+
+    def release(self, portal: str, kind: str, identity: Hashable) -> None:
+        """The object under this identity is being deleted: a create may take the identity now."""
+        with self._lock:
+            self._released.add((portal, kind, identity))
 
     def found_absent(self, portal: str, kind: str, identity: Hashable) -> None:
         """Note that a check of this run looked the identity up and the portal had nothing under it."""

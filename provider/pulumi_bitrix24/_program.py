@@ -47,12 +47,17 @@ def _shown(name: str, value: Any) -> str:
 
 
 def declare(kind: str, resource_name: str, identity: dict[str, Any]) -> None:
-    """Fail the program when two resources name the same portal object; outputs are checked once known."""
+    """Fail the program when two resources name the same portal object.
+
+    What is known now is checked now (a Bot's bot_id stands for that Bot), so `pulumi preview` fails; outputs
+    are checked again once their values are known, which also catches a Bot's id written as a plain number.
+    """
     values = list(identity.values())
-    if not any(isinstance(v, pulumi.Output) for v in values):
-        _claim(kind, resource_name, identity, values)
-        return
-    pulumi.Output.all(*values).apply(lambda resolved: _claim(kind, resource_name, identity, resolved))
+    stand_ins = [bot_reference(v) for v in values]
+    if not any(isinstance(v, pulumi.Output) for v in stand_ins):
+        _claim(kind, resource_name, identity, stand_ins)
+    if any(isinstance(v, pulumi.Output) for v in values):
+        pulumi.Output.all(*values).apply(lambda resolved: _claim(kind, resource_name, identity, resolved))
 
 
 def _claim(kind: str, resource_name: str, identity: dict[str, Any], values: list[Any]) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import io
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,10 +33,10 @@ from ._config import NAMESPACE, Settings, SettingsError, load_settings
 from ._errors import (
     BOT_ID_ERROR,
     Bitrix24Error,
+    BotIdError,
     DuplicateError,
     ExistsError,
     NotFoundError,
-    with_detail,
 )
 from ._ledger import LEDGER
 
@@ -52,6 +54,12 @@ def is_unknown(value: Any) -> bool:
     if isinstance(value, list):
         return any(is_unknown(v) for v in value)
     return False
+
+
+def fingerprint(inputs: dict[str, Any]) -> str:
+    """A stable digest of a resource's declared inputs, to tell two resources with one identity apart."""
+    text = json.dumps({k: v for k, v in inputs.items() if k != "__provider"}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def whole(value: Any) -> Any:
@@ -203,29 +211,38 @@ class BitrixProvider(ResourceProvider):
             normalized = known
         failures += self.cross_failures(known, unknown) + self.settings_failures()
         inputs = {**news, **self.defaults(normalized, unknown), **normalized}
-        if not failures and self._claims_new_identity(olds, inputs, unknown):
-            failures = self.takeover_failures(inputs)
+        if not failures:
+            failures = self.identity_failures(olds, news, inputs, unknown)
         return CheckResult(inputs, [CheckFailure(field, reason) for field, reason in failures])
 
-    def _claims_new_identity(self, olds: dict[str, Any], news: dict[str, Any], unknown: set[str]) -> bool:
-        """A create, or an update that moves the object to another identity (both known now).
+    def identity_failures(
+        self, olds: dict[str, Any], news: dict[str, Any], inputs: dict[str, Any], unknown: set[str]
+    ) -> list[Failure]:
+        """Refuse an identity that another resource of this stack holds or that the portal already has.
 
-        A replacement is checked twice: with the old inputs, then (for its create) without; the first call
-        marks the identity as this stack's own, so the second does not mistake the old object for a takeover.
+        A replacement is checked twice: with the old inputs, then (for its create) without. The first call
+        records the identity as this stack's with the inputs declared; the second, with the same inputs, is
+        that replacement's create, not a takeover; other inputs mean a second resource with the same identity.
         """
         if unknown & set(self.identity):
-            return False
-        key = self.identity_key(news)
-        if olds and key == self.identity_key(olds):
-            LEDGER.own(self.portal(), self.kind, key)
-            return False
-        return not LEDGER.owned(self.portal(), self.kind, key)
+            return []
+        portal, key, field = self.portal(), self.identity_key(inputs), self.identity[-1]
+        moved = bool(olds) and key != self.identity_key(olds)
+        if olds and not moved:
+            LEDGER.own(portal, self.kind, key, fingerprint(news))
+            return []
+        owner = LEDGER.owner(portal, self.kind, key)
+        if owner == fingerprint(news):
+            return []
+        if owner is not None:
+            return [(field, f"another resource of this stack already manages the {self.describe(inputs)}")]
+        return self.takeover_failures(inputs, moved)
 
     def identity_key(self, props: dict[str, Any]) -> tuple[Any, ...]:
-        return tuple(props.get(k) for k in self.identity)
+        return tuple(whole(props.get(k)) for k in self.identity)
 
-    def takeover_failures(self, props: dict[str, Any]) -> list[Failure]:
-        """Refuse, at preview, to create what already exists unless the program adopts it."""
+    def takeover_failures(self, props: dict[str, Any], moved: bool) -> list[Failure]:
+        """Refuse, at preview, to create or rename onto what already exists (a create may adopt it)."""
         field = self.identity[-1]
         try:
             existing = self.find_existing(props)
@@ -234,9 +251,17 @@ class BitrixProvider(ResourceProvider):
         if existing is None:
             LEDGER.found_absent(self.portal(), self.kind, self.identity_key(props))
             return []
+        if moved:
+            return [(field, self.clash_message(props, existing))]
         if existing.ours and props.get("adopt"):
             return []
         return [(field, self.takeover_message(props, existing))]
+
+    def clash_message(self, props: dict[str, Any], existing: Existing) -> str:
+        return (
+            f"cannot change this {self.kind} to the {self.describe(props)}: the portal already has that one "
+            f"(id {existing.id}). Choose another {self.identity[-1]}, or delete the other first"
+        )
 
     def takeover_message(self, props: dict[str, Any], existing: Existing) -> str:
         what = f"{self.describe(props)} already exists on the portal (id {existing.id})"
@@ -248,7 +273,8 @@ class BitrixProvider(ResourceProvider):
         return (
             f"{what}. If you renamed this resource, keep the object by adding "
             f"`opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name=...)])` with its previous name; "
-            f"to take over the existing {self.kind}, set adopt=True"
+            f"to take over the existing {self.kind}, set adopt=True (if another stack manages it, give each "
+            f"stack its own bitrix24:clientId instead)"
         )
 
     def cross_failures(self, values: dict[str, Any], unknown: set[str]) -> list[Failure]:
@@ -301,7 +327,7 @@ class BitrixProvider(ResourceProvider):
     def naming_bot(exc: NotFoundError, props: dict[str, Any]) -> NotFoundError:
         """A register's BOT_ID_ERROR says which input is wrong: the bot_id."""
         if exc.code == BOT_ID_ERROR and "bot_id" in props:
-            return with_detail(exc, f"bot_id {whole(props['bot_id'])} is not a bot on this portal")
+            return BotIdError(exc.method, exc.code, f"bot_id {whole(props['bot_id'])} is not a bot on this portal")
         return exc
 
     def converge(self, object_id: int, props: dict[str, Any]) -> None:
@@ -311,7 +337,7 @@ class BitrixProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         """Create, or adopt what exists when the program says so; never take an object over silently."""
         portal, key = self.portal(), self.identity_key(props)
-        if not LEDGER.claim(portal, self.kind, key):
+        if LEDGER.owner(portal, self.kind, key) is not None or not LEDGER.claim(portal, self.kind, key):
             raise DuplicateError(
                 f"two resources of this program declare the same {self.describe(props)}; "
                 "each portal object can be managed by one resource only"
@@ -337,11 +363,12 @@ class BitrixProvider(ResourceProvider):
         """Every input, the portal id and, where existence can be told, whether the object was adopted."""
         return {**props, self.id_output: object_id, **({"adopted": adopted} if self.lists_existing else {})}
 
-    def delete(self, id_: str, _props: dict[str, Any]) -> None:
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
         """Unregister; an object that is already gone counts as deleted, one another resource took over is kept."""
         if LEDGER.recorded(self.portal(), self.kind, int(id_)):
             pulumi.log.info(f"kept {self.kind} {id_} on the portal: another resource of this stack now manages it")
             return
+        LEDGER.release(self.portal(), self.kind, self.identity_key(props))
         try:
             self.client().call(self.methods[2], {self.id_param: int(id_)})
         except NotFoundError as exc:

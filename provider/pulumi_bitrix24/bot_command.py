@@ -15,7 +15,15 @@ import pulumi
 from pulumi.dynamic import Resource
 from pydantic import BaseModel, ConfigDict, StrictBool
 
-from ._errors import COMMAND_ID_ERROR, NotCreatedError, NotFoundError, ServerError, TransportError, with_detail
+from ._errors import (
+    COMMAND_ID_ERROR,
+    BotIdError,
+    NotCreatedError,
+    NotFoundError,
+    OutcomeUnknownError,
+    ServerError,
+    TransportError,
+)
 from ._program import bot_reference, declare, refuse_import
 from ._resource import BitrixProvider, Existing, flag, lang_entries, whole
 from ._rules import AT_LEAST_ONE, UNIQUE_LANGUAGES, HttpsUrl, LanguageModel, at_least, full_match
@@ -92,25 +100,31 @@ class BotCommandProvider(BitrixProvider):
     def register_params(self, props: dict[str, Any]) -> dict[str, Any]:
         return {"BOT_ID": int(props["bot_id"]), "COMMON": flag(props["common"]), **self.fields(props)}
 
-    def commands_of(self, bot_id: int) -> dict[str, dict[str, Any]]:
-        """The bot's commands by name (imbot.v2.Command.list; texts only in the portal's language)."""
+    def commands_of(self, bot_id: int) -> list[dict[str, Any]]:
+        """The bot's commands (imbot.v2.Command.list; texts only in the portal's language)."""
         try:
             listed = self.client().call("imbot.v2.Command.list", {"botId": bot_id})
         except NotFoundError as exc:
-            raise with_detail(exc, f"bot_id {bot_id} is not a bot on this portal") from None
-        return {str(c["command"]).lstrip("/"): c for c in listed.get("commands") or []}
+            raise BotIdError(exc.method, exc.code, f"bot_id {bot_id} is not a bot on this portal") from None
+        return list(listed.get("commands") or [])
 
     def find_existing(self, props: dict[str, Any]) -> Existing | None:
         """Commands can only be registered on the caller's own bot, so any command found there is ours."""
-        found = self.commands_of(int(props["bot_id"])).get(props["command"])
-        return None if found is None else Existing(int(found["id"]), ours=True)
+        name = props["command"]
+        found = [c for c in self.commands_of(int(props["bot_id"])) if str(c["command"]).lstrip("/") == name]
+        return Existing(int(found[0]["id"]), ours=True) if found else None
 
     def register(self, props: dict[str, Any]) -> int:
         """Send register once (a repeat makes a second command); when its outcome is unknown, look it up."""
         try:
             return super().register(props)
         except (ServerError, TransportError) as exc:
-            return self._registered_after(exc, props)
+            command_id = self._registered_after(exc, props)
+            pulumi.log.info(
+                f"the answer to imbot.command.register was lost ({exc.code}), but {self.describe(props)} was "
+                f"registered (id {command_id}): using it"
+            )
+            return command_id
 
     def _registered_after(self, failure: ServerError | TransportError, props: dict[str, Any]) -> int:
         """The command's id if the unanswered register did its work; a request still running gets some time."""
@@ -127,12 +141,18 @@ class BotCommandProvider(BitrixProvider):
                 break
             time.sleep(delay)
             delay *= 2
-        what = f"answered {failure.code}" if answered else "did not answer"
-        raise NotCreatedError(
+        looked = f"looked {looks} time{'s' * (looks > 1)} over {waited:.1f} s"
+        if answered:
+            raise NotCreatedError(
+                failure.method,
+                failure.code,
+                f"the portal answered {failure.code} and {self.describe(props)} is not on the bot ({looked}), "
+                "so it was not created",
+            )
+        raise OutcomeUnknownError(
             failure.method,
             failure.code,
-            f"the portal {what}, and {self.describe(props)} is not on the bot "
-            f"(looked {looks} time{'s' * (looks > 1)} over {waited:.1f} s), so it was not created",
+            f"the portal did not answer, and {self.describe(props)} is not on the bot yet ({looked})",
         )
 
     def read_back(self, object_id: int, props: dict[str, Any]) -> dict[str, Any] | None:
@@ -141,7 +161,7 @@ class BotCommandProvider(BitrixProvider):
             commands = self.commands_of(int(props["bot_id"]))
         except NotFoundError:
             return None
-        found = next((c for c in commands.values() if int(c["id"]) == object_id), None)
+        found = next((c for c in commands if int(c["id"]) == object_id), None)
         if found is None:
             return None
         return {

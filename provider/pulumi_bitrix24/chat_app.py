@@ -14,7 +14,7 @@ from pulumi.dynamic import Resource
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
 from ._batching import Ref, SubCall
-from ._errors import CHAT_APP_ID_ERROR, NotFoundError
+from ._errors import CHAT_APP_ID_ERROR, AppGoneError, NotFoundError
 from ._program import bot_reference, declare, refuse_import
 from ._resource import BitrixProvider, Failure, flag, image_failures, lang_entries, read_image_base64
 from ._rules import AT_LEAST_ONE, UNIQUE_LANGUAGES, HttpsUrl, LanguageModel, at_least, full_match
@@ -187,6 +187,14 @@ class ChatAppProvider(BitrixProvider):
         except NotFoundError as exc:
             raise self.naming_bot(exc, props) from None
         return int(app_id)
+
+    def converge(self, object_id: int, props: dict[str, Any]) -> None:
+        try:
+            super().converge(object_id, props)
+        except NotFoundError as exc:
+            if exc.code != CHAT_APP_ID_ERROR:
+                raise
+            raise AppGoneError(exc.method, exc.code, f"chat app {object_id} is gone from the portal") from None
 
     def read_back(self, object_id: int, props: dict[str, Any]) -> dict[str, Any] | None:
         """No REST method reads chat apps; the portal deletes them with their bot, so a gone bot means a gone app."""

@@ -176,6 +176,15 @@ class EmulatorControl:
         """The REST methods called, in order, batched ones included."""
         return [m for e in self.journal() for m in e.get("calls", [e["method"]])]
 
+    def outcomes(self) -> list[tuple[str, str | None]]:
+        """(method, error) of every REST call in order; a batched call has its own error, or its request's."""
+        found: list[tuple[str, str | None]] = []
+        for entry in self.journal():
+            calls = entry.get("calls", [entry["method"]])
+            errors = entry.get("call_errors") or [entry["error"]] * len(calls)
+            found += list(zip(calls, errors + [entry["error"]] * (len(calls) - len(errors)), strict=True))
+        return found
+
     def requests(self) -> int:
         """How many HTTP requests reached the portal (a batch counts once, as for the rate limit)."""
         return len(self.journal(""))

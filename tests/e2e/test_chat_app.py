@@ -205,7 +205,7 @@ def test_destroy_unregisters_and_tolerates_apps_deleted_out_of_band(
     project.destroy()
     assert project.resources() == []
     assert stored_apps(emulator) == {}
-    assert sorted(e["error"] or "" for e in emulator.journal()) == ["", "CHAT_APP_ID_ERROR"]
+    assert sorted(error or "" for _, error in emulator.outcomes()) == ["", "CHAT_APP_ID_ERROR"]
 
 
 def test_existing_app_with_same_bot_and_code_is_adopted(
@@ -306,20 +306,21 @@ def test_invalid_arguments_fail_preview_before_any_request(
 
 
 def test_transient_failures_are_retried(project: Project, emulator: EmulatorControl) -> None:
-    emulator.fault("imbot.app.register", count=2, error="QUERY_LIMIT_EXCEEDED", status=503)
-    emulator.fault("imbot.app.register", count=1, drop=True)
+    # A create is one batch request (register, then the converging update through $result); the rate limit
+    # refuses the whole request twice, the connection drops once, and then the update alone fails once.
+    emulator.fault("batch", count=2, error="QUERY_LIMIT_EXCEEDED", status=503)
+    emulator.fault("batch", count=1, drop=True)
     emulator.fault("imbot.app.update", count=1, error="INTERNAL_SERVER_ERROR", status=500)
     project.program(program({"helper": JS_APP}))
 
     assert project.up().changes() == {"create": 2}
-    attempts = [(e["method"], e["error"]) for e in emulator.journal()]
-    assert attempts == [
-        ("imbot.app.register", "QUERY_LIMIT_EXCEEDED"),
-        ("imbot.app.register", "QUERY_LIMIT_EXCEEDED"),
+    assert emulator.outcomes() == [
+        *[("imbot.app.register", "QUERY_LIMIT_EXCEEDED"), ("imbot.app.update", "QUERY_LIMIT_EXCEEDED")] * 2,
         ("imbot.app.register", "dropped"),
+        ("imbot.app.update", "dropped"),
         ("imbot.app.register", None),
         ("imbot.app.update", "INTERNAL_SERVER_ERROR"),
-        ("imbot.app.update", None),
+        ("imbot.app.update", None),  # only the failed call is sent again, with the id the register answered
     ]
     assert len(stored_apps(emulator)) == 1
 
@@ -403,11 +404,13 @@ def test_expired_token_is_refreshed_once(
     project.config("bitrix24:oauthClientSecret", app["client_secret"], secret=True)
     project.config("bitrix24:oauthServerUrl", app["portal_url"])
     assert project.up().changes() == {"create": 2}
-    assert [(e["method"], e["error"]) for e in emulator.journal()] == [
+    assert emulator.outcomes() == [
         ("imbot.app.register", "expired_token"),
+        ("imbot.app.update", "expired_token"),
         ("imbot.app.register", None),
         ("imbot.app.update", None),
     ]
+    assert emulator.requests() == 2  # the group is refreshed and sent again as one request
     assert_state_matches_portal(project, emulator)
 
 

@@ -131,11 +131,9 @@ def test_second_stack_with_the_same_codes_leaves_the_first_alone(
             "ChatApp resources 'helper' and 'again' both declare bot_id of Bot 'echo', code 'helper'",
         ),
         (
-            'BotCommand("again", BotCommandArgs(bot_id=7, command="info", event_command_add="https://e.com/c",'
-            ' translations=[CommandTranslation(language_id="en", title="I")]))\n'
-            'BotCommand("again2", BotCommandArgs(bot_id=7, command="info", event_command_add="https://e.com/c",'
+            'BotCommand("again", BotCommandArgs(bot_id=bot.bot_id, command="help", event_command_add="https://e.com/c",'
             ' translations=[CommandTranslation(language_id="en", title="I")]))',
-            "BotCommand resources 'again' and 'again2' both declare bot_id 7, command 'info'",
+            "BotCommand resources 'help' and 'again' both declare bot_id of Bot 'echo', command 'help'",
         ),
     ],
     ids=["bot", "chat-app", "command"],
@@ -249,3 +247,38 @@ def test_a_bot_of_another_application_is_never_adopted(new_project: ProjectFacto
     assert project.up(check=False).code != 0
     assert emulator.writes() == []
     assert emulator.state()["bots"][0]["PROPERTIES"]["NAME"] == "Theirs"
+
+
+def test_an_app_declared_again_with_the_bots_id_as_a_number_fails_preview(
+    project: Project, emulator: EmulatorControl
+) -> None:
+    bot_id = portal_ids(emulator)["bots"][0]
+    twin = (
+        f'ChatApp("twin", ChatAppArgs(bot_id={bot_id}, code="helper", js_method="SEND", js_param="/other",'
+        ' translations=[Translation(language_id="en", title="Twin")]))\n'
+    )
+    project.program(stack_program() + twin)
+    run = project.preview(check=False)
+    assert run.code != 0
+    assert f"ChatApp resources 'helper' and 'twin' both declare bot_id {bot_id}, code 'helper'" in run.output
+    assert emulator.writes() == []
+
+
+def test_renaming_onto_an_existing_command_fails_even_with_adopt(project: Project, emulator: EmulatorControl) -> None:
+    bot_id = portal_ids(emulator)["bots"][0]
+    other = emulator.call(
+        "imbot.command.register",
+        BOT_ID=bot_id,
+        COMMAND="extra",
+        EVENT_COMMAND_ADD="https://example.com/x",
+        LANG=[{"LANGUAGE_ID": "en", "TITLE": "Extra"}],
+    )["result"]
+    emulator.clear_journal()
+    program = stack_program().replace('command="help"', 'command="extra", adopt=True')
+    project.program(program)
+    for run in (project.preview(check=False), project.up(check=False)):
+        assert run.code != 0
+        assert f"cannot change this bot command to the command /extra of bot {bot_id}" in run.output
+        assert f"(id {other}). Choose another command, or delete the other first" in run.output
+    assert emulator.writes() == []
+    assert sorted(c["COMMAND"] for c in emulator.state()["commands"]) == ["extra", "help"]

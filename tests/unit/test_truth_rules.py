@@ -35,10 +35,12 @@ def test_an_identity_is_claimed_once_per_portal_and_kind() -> None:
 
 def test_ledger_remembers_owned_absent_and_taken_separately() -> None:
     ledger = Ledger()
-    ledger.own("p", "bot", ("a",))
+    ledger.own("p", "bot", ("a",), "inputs-of-a")
     ledger.found_absent("p", "bot", ("b",))
     ledger.record("p", "chat app", 7)
-    assert ledger.owned("p", "bot", ("a",)) and not ledger.owned("p", "bot", ("b",))
+    assert ledger.owner("p", "bot", ("a",)) == "inputs-of-a" and ledger.owner("p", "bot", ("b",)) is None
+    ledger.release("p", "bot", ("a",))
+    assert ledger.owner("p", "bot", ("a",)) is None  # deleted in this run: a create may take the identity
     assert ledger.absent("p", "bot", ("b",)) and not ledger.absent("p", "bot", ("a",))
     assert ledger.recorded("p", "chat app", 7)
     assert not ledger.recorded("p", "bot", 7) and not ledger.recorded("q", "chat app", 7)
@@ -135,10 +137,18 @@ def test_a_replacement_is_not_mistaken_for_a_takeover(fresh_ledger: Ledger) -> N
     assert provider.lookups == 0
 
 
-def test_an_update_that_moves_to_a_taken_identity_is_refused(fresh_ledger: Ledger) -> None:
+def test_an_update_that_moves_to_a_taken_identity_is_refused_even_with_adopt(fresh_ledger: Ledger) -> None:
     provider = CountingBots(Existing(9, ours=True))
-    got = reasons(provider, {**BOT_INPUTS, "code": "old"}, BOT_INPUTS)
-    assert "bot code 'echo' already exists on the portal (id 9)" in got["code"]
+    got = reasons(provider, {**BOT_INPUTS, "code": "old"}, {**BOT_INPUTS, "adopt": True})
+    assert "cannot change this bot to the bot code 'echo': the portal already has that one (id 9)" in got["code"]
+
+
+def test_a_second_resource_with_an_identity_of_this_stack_is_refused(fresh_ledger: Ledger) -> None:
+    provider = CountingBots(None)
+    assert reasons(provider, BOT_INPUTS, BOT_INPUTS) == {}  # the resource in state, checked first
+    got = reasons(provider, {}, {**BOT_INPUTS, "properties": {"name": "Other"}})
+    assert got["code"] == "another resource of this stack already manages the bot code 'echo'"
+    assert provider.lookups == 0
 
 
 def test_unknown_identity_is_left_to_the_create(fresh_ledger: Ledger) -> None:

@@ -106,6 +106,9 @@ class RestEndpoints:
                 await self._apply_fault(late)
             response: Response = JSONResponse({"result": result, "time": time_block(started)})
             entry.update(status=200, error=None)
+            if method == "batch":
+                failed = result.get("result_error") or {}
+                entry["call_errors"] = [failed.get(k, {}).get("error") for k in result.get("result_time") or {}]
             if any(f.garble for f in ([fault] if fault else []) + ending):
                 response = Response("<html>502 Bad Gateway</html>", status_code=200, media_type="text/html")
                 entry["error"] = "garbled"
