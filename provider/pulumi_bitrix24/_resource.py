@@ -28,6 +28,7 @@ from pydantic import BaseModel, ValidationError
 
 from ._client import Client, client_for
 from ._config import NAMESPACE, Settings, SettingsError, load_settings
+from ._diagnostics import show_expected_failures_as_messages
 from ._errors import (
     BOT_ID_ERROR,
     Bitrix24Error,
@@ -39,6 +40,8 @@ from ._errors import (
 from ._ledger import LEDGER
 
 Failure = tuple[str, str]
+
+show_expected_failures_as_messages()
 
 
 def is_unknown(value: Any) -> bool:
@@ -296,7 +299,7 @@ class BitrixProvider(ResourceProvider):
             return int(self.client().call(self.methods[0], self.register_params(props), idempotent=self.idempotent))
         except NotFoundError as exc:
             if exc.code == BOT_ID_ERROR and "bot_id" in props:
-                raise with_detail(exc, f"bot_id {props['bot_id']} is not a bot on this portal") from None
+                raise with_detail(exc, f"bot_id {whole(props['bot_id'])} is not a bot on this portal") from None
             raise
 
     def converge(self, object_id: int, props: dict[str, Any]) -> None:
