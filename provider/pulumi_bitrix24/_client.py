@@ -1,4 +1,9 @@
-"""Bitrix24 REST client: auth, envelope, typed errors, safe retries, per-portal pacing, redaction."""
+"""Bitrix24 REST client: auth, envelope, typed errors, safe retries, per-portal pacing, redaction.
+
+Docs: settings/how-to-call-rest-api/general-principles.md (`<base>/<method>.json`, the result and error
+envelope), local-integrations/local-webhooks.md (webhook URLs), settings/oauth/index.md (the `auth` token and
+its refresh), limits.md (QUERY_LIMIT_EXCEEDED, OPERATION_TIME_LIMIT and the leaky bucket the pacing follows).
+"""
 
 from __future__ import annotations
 
