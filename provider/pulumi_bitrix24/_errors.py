@@ -20,6 +20,7 @@ EXPIRED_TOKEN = "expired_token"
 
 FIELDS = {
     BOT_ID_ERROR: "bot_id",
+    "BOT_NOT_FOUND": "bot_id",
     "CODE_ERROR": "code",
     "IFRAME_HTTPS": "iframe",
     "HASH_ERROR": "hash",
@@ -35,6 +36,8 @@ FIELDS = {
     "EVENT_COMMAND_ADD_ERROR": "event_command_add",
 }
 """The resource argument each field-specific code is about, as the method pages list the codes."""
+OWN_BOT_METHODS = frozenset({"imbot.update", "imbot.unregister", "imbot.v2.Bot.get"})
+"""Methods whose BOT_ID is the Bot resource's own object, not the bot_id argument of an app or a command."""
 
 
 class Bitrix24Error(Exception):
@@ -50,7 +53,7 @@ class Bitrix24Error(Exception):
         self.method = method
         self.code = code
         self.description = description
-        self.field = FIELDS.get(code)
+        self.field = None if method in OWN_BOT_METHODS else FIELDS.get(code)
         super().__init__(self.message())
 
     def message(self) -> str:
@@ -97,8 +100,8 @@ class NotFoundError(Bitrix24Error):
     )
 
     def advice(self) -> str:
-        """A missing bot may be one the program names by a plain id rather than one the stack deleted."""
-        if self.code not in (BOT_ID_ERROR, "BOT_NOT_FOUND"):
+        """A bot named by bot_id may be a plain id that was never right, rather than one the stack deleted."""
+        if self.field != "bot_id":
             return self.hint
         return (
             "no bot of this application has that id. Set bot_id to the bot_id of a Bot resource or of an existing "

@@ -44,3 +44,10 @@ def test_a_missing_bot_says_how_to_name_one() -> None:
 def test_a_missing_object_says_refresh_then_up() -> None:
     error = error_for("imbot.app.update", "CHAT_APP_ID_ERROR", "App not found")
     assert "Run `pulumi refresh` to drop it from the stack, then `pulumi up`" in str(error)
+
+
+@pytest.mark.parametrize("method", ["imbot.update", "imbot.unregister", "imbot.v2.Bot.get"])
+def test_a_bot_resource_missing_its_own_bot_says_refresh_then_up(method: str) -> None:
+    error = error_for(method, "BOT_ID_ERROR" if method.startswith("imbot.u") else "BOT_NOT_FOUND", "Bot not found")
+    assert error.field is None
+    assert "Run `pulumi refresh` to drop it from the stack, then `pulumi up`" in str(error)
