@@ -1,4 +1,9 @@
-"""Bitrix24 REST client: auth, envelope, typed errors, safe retries, per-portal pacing, redaction."""
+"""Bitrix24 REST client: auth, envelope, typed errors, safe retries, per-portal pacing, redaction.
+
+Docs: settings/how-to-call-rest-api/general-principles.md (`<base>/<method>.json`, the result and error
+envelope), local-integrations/local-webhooks.md (webhook URLs), settings/oauth/index.md (the `auth` token and
+its refresh), limits.md (QUERY_LIMIT_EXCEEDED, OPERATION_TIME_LIMIT and the leaky bucket the pacing follows).
+"""
 
 from __future__ import annotations
 
@@ -39,9 +44,22 @@ USER_AGENT = "pulumi-bitrix24"
 class _Unsent(TransportError):
     """The request never reached the portal, so sending it again is always safe."""
 
+    hint = (
+        "the portal could not be reached, so nothing was sent (retried up to bitrix24:maxRetries times). "
+        "Check the host and port in bitrix24:webhookUrl or bitrix24:portalUrl and that the portal is up, then run "
+        "again."
+    )
+
 
 class _Lost(TransportError):
     """The request may have reached the portal but no answer came back."""
+
+    hint = (
+        "the request was sent, but the connection broke or timed out before an answer came, so the portal may "
+        "have carried it out. Check the network and the portal (a slow portal needs a larger "
+        "bitrix24:timeoutSeconds), then run `pulumi up` again. If its preview then reports a bot or command as "
+        "already existing, this request created it: take it over with adopt=True."
+    )
 
 
 MASK = "***"
@@ -296,7 +314,7 @@ class Client:
         return bool(self._refresh_token and s.oauth_client_id and s.oauth_client_secret)
 
     def _refresh(self) -> None:
-        """Trade the refresh token for a new pair (facts §2); the new refresh token replaces the old."""
+        """Trade the refresh token for a new pair; the new refresh token replaces the old (settings/oauth/index.md)."""
         s = self._settings
         server = (s.oauth_server_url or "https://oauth.bitrix.info/").rstrip("/")
         query = {

@@ -1,4 +1,8 @@
-"""Provider settings: stack config `bitrix24:*` first, then BITRIX24_* environment variables."""
+"""Provider settings: stack config `bitrix24:*` first, then BITRIX24_* environment variables.
+
+Docs: local-integrations/local-webhooks.md (the webhook URL), settings/oauth/index.md (portal, tokens, refresh),
+limits.md (the plans).
+"""
 
 from __future__ import annotations
 
@@ -18,7 +22,8 @@ MAX_TIMEOUT_SECONDS = 600.0
 MAX_RETRIES = 20
 """More retries than this never fit the 120 s that all retries of one call may take."""
 MAX_CLIENT_ID_LENGTH = 40
-"""imbot.v2 takes the client id as `botToken` and refuses one longer than 40 characters (facts 2.1)."""
+"""imbot.v2 takes the client id as `botToken` and refuses one longer than 40 characters (BOT_TOKEN_INVALID_LENGTH,
+api-reference/chat-bots/chat-bots-v2/change-log.md)."""
 
 NO_PORTAL = (
     "no Bitrix24 portal configured: set bitrix24:webhookUrl and bitrix24:clientId "

@@ -1,4 +1,11 @@
-"""Bitrix24 error codes (facts §5.4, §6, §7) mapped to exception types with messages that say what to do."""
+"""Bitrix24 error codes mapped to exception types whose messages name the method, the code, the field and what to do.
+
+Codes, from the Bitrix24 REST documentation (github.com/bitrix24/b24restdocs): the system errors of every method
+in _includes/system-errors.md (error-codes.md) and limits.md; the imbot.app.* errors in
+api-reference/chats/outdated/create-app/imbot-app-register.md, imbot-app-update.md and imbot-app-unregister.md;
+the bot and command errors in api-reference/chat-bots/outdated/bots/imbot-register.md and
+api-reference/chat-bots/outdated/commands/imbot-command-register.md; OAuth errors in settings/oauth/index.md.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +20,34 @@ OPERATION_TIME_LIMIT = "OPERATION_TIME_LIMIT"
 EXPIRED_TOKEN = "expired_token"
 
 
+FIELDS = {
+    BOT_ID_ERROR: "bot_id",
+    "BOT_NOT_FOUND": "bot_id",
+    "CODE_ERROR": "code",
+    "IFRAME_HTTPS": "iframe",
+    "HASH_ERROR": "hash",
+    "PARAMS_ERROR": "iframe, or js_method and js_param",
+    "LANG_ERROR": "translations",
+    "NAME_ERROR": "properties (name or last_name)",
+    "EVENT_MESSAGE_ADD_ERROR": "event_message_add (or event_handler)",
+    "EVENT_MESSAGE_UPDATE_ERROR": "event_message_update (or event_handler)",
+    "EVENT_MESSAGE_DELETE_ERROR": "event_message_delete (or event_handler)",
+    "EVENT_WELCOME_MESSAGE_ERROR": "event_welcome_message (or event_handler)",
+    "EVENT_BOT_DELETE_ERROR": "event_bot_delete (or event_handler)",
+    "COMMAND_ERROR": "command",
+    "EVENT_COMMAND_ADD_ERROR": "event_command_add",
+}
+"""The resource argument each field-specific code is about, as the method pages list the codes."""
+OWN_BOT_METHODS = frozenset({"imbot.update", "imbot.unregister", "imbot.v2.Bot.get"})
+"""Methods whose BOT_ID is the Bot resource's own object, not the bot_id argument of an app or a command."""
+
+
 class Bitrix24Error(Exception):
-    """A Bitrix24 REST call failed; `code` is the portal's error code (or a transport condition)."""
+    """A Bitrix24 REST call failed; `code` is the portal's error code (or a transport condition).
+
+    The message reads `Bitrix24 <method> failed with <code> (<description>): <what to do>`, so its first words
+    say which call failed and why; `field` is the resource argument the code is about, where there is one.
+    """
 
     hint = "see the Bitrix24 REST documentation for this error code."
 
@@ -22,8 +55,16 @@ class Bitrix24Error(Exception):
         self.method = method
         self.code = code
         self.description = description
-        detail = f" ({description})" if description else ""
-        super().__init__(f"Bitrix24 {method} failed with {code}{detail}: {self.hint}")
+        self.field = None if method in OWN_BOT_METHODS else FIELDS.get(code)
+        super().__init__(self.message())
+
+    def message(self) -> str:
+        detail = f" ({self.description})" if self.description else ""
+        return f"Bitrix24 {self.method} failed with {self.code}{detail}: {self.advice()}"
+
+    def advice(self) -> str:
+        """What to do about it; the class hint unless the code or field says more."""
+        return self.hint
 
 
 class AuthError(Bitrix24Error):
@@ -60,9 +101,23 @@ class NotFoundError(Bitrix24Error):
         "from the stack, then `pulumi up` to create it again."
     )
 
+    def advice(self) -> str:
+        """A bot named by bot_id may be a plain id that was never right, rather than one the stack deleted."""
+        if self.field != "bot_id":
+            return self.hint
+        return (
+            "no bot of this application has that id. Set bot_id to the bot_id of a Bot resource or of an existing "
+            "bot; if the bot was deleted outside Pulumi, run `pulumi refresh`, then `pulumi up`."
+        )
+
 
 class InvalidRequestError(Bitrix24Error):
     hint = "the portal refused the values sent. Fix the resource arguments named in the message."
+
+    def advice(self) -> str:
+        if self.field is None:
+            return self.hint
+        return f"the portal refused the value of {self.field}. Fix that argument and run `pulumi up` again."
 
 
 class RateLimitError(Bitrix24Error):
@@ -74,7 +129,12 @@ class ServerError(Bitrix24Error):
 
 
 class TransportError(Bitrix24Error):
-    hint = "the portal could not be reached. Check the portal address, the network and TLS trust."
+    """No usable answer came: `description` holds the network library's own words, so it goes last."""
+
+    hint = "no usable answer came from the portal. Check the portal address, the network and TLS trust, then run again."
+
+    def message(self) -> str:
+        return f"Bitrix24 {self.method} failed: {self.advice()} ({self.code}: {self.description})"
 
 
 class CertificateError(TransportError):
@@ -106,10 +166,6 @@ class OutcomeUnknownError(Bitrix24Error):
         "run `pulumi up` again. If the portal finished the request after all, the preview then reports the "
         "object as existing: take it over with adopt=True."
     )
-
-
-class BotIdError(NotFoundError):
-    hint = "check the resource's bot_id: use a Bot's bot_id output, or the id of a bot of this application."
 
 
 class AppGoneError(NotFoundError):

@@ -1,4 +1,4 @@
-"""Leaky bucket of the Bitrix24 REST limits (facts §3), used by the client to pace and by the emulator to refuse."""
+"""Leaky bucket of the Bitrix24 REST limits (limits.md), used by the client to pace and by the emulator to refuse."""
 
 from __future__ import annotations
 

@@ -30,17 +30,20 @@ from pydantic import BaseModel, ValidationError
 
 from ._client import Client, client_for
 from ._config import NAMESPACE, Settings, SettingsError, load_settings
+from ._diagnostics import show_expected_failures_as_messages
 from ._errors import (
     BOT_ID_ERROR,
     Bitrix24Error,
-    BotIdError,
     DuplicateError,
     ExistsError,
     NotFoundError,
+    with_detail,
 )
 from ._ledger import LEDGER
 
 Failure = tuple[str, str]
+
+show_expected_failures_as_messages()
 
 
 def is_unknown(value: Any) -> bool:
@@ -327,7 +330,7 @@ class BitrixProvider(ResourceProvider):
     def naming_bot(exc: NotFoundError, props: dict[str, Any]) -> NotFoundError:
         """A register's BOT_ID_ERROR says which input is wrong: the bot_id."""
         if exc.code == BOT_ID_ERROR and "bot_id" in props:
-            return BotIdError(exc.method, exc.code, f"bot_id {whole(props['bot_id'])} is not a bot on this portal")
+            return with_detail(exc, f"bot_id {whole(props['bot_id'])} is not a bot on this portal")
         return exc
 
     def converge(self, object_id: int, props: dict[str, Any]) -> None:

@@ -17,12 +17,12 @@ from pydantic import BaseModel, ConfigDict, StrictBool
 
 from ._errors import (
     COMMAND_ID_ERROR,
-    BotIdError,
     NotCreatedError,
     NotFoundError,
     OutcomeUnknownError,
     ServerError,
     TransportError,
+    with_detail,
 )
 from ._program import bot_reference, declare, refuse_import
 from ._resource import BitrixProvider, Existing, flag, lang_entries, whole
@@ -105,7 +105,7 @@ class BotCommandProvider(BitrixProvider):
         try:
             listed = self.client().call("imbot.v2.Command.list", {"botId": bot_id})
         except NotFoundError as exc:
-            raise BotIdError(exc.method, exc.code, f"bot_id {bot_id} is not a bot on this portal") from None
+            raise with_detail(exc, f"bot_id {bot_id} is not a bot on this portal") from None
         return list(listed.get("commands") or [])
 
     def find_existing(self, props: dict[str, Any]) -> Existing | None:

@@ -163,3 +163,24 @@ def test_settings_come_from_config_then_environment(monkeypatch: pytest.MonkeyPa
         3,
     )
     assert settings.secrets == ("c", "from-env")
+
+
+def test_an_unreachable_portal_says_nothing_was_sent(trust: None) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    client = Client(Settings(webhook_url=f"https://127.0.0.1:{port}/rest/1/hiddencode/", client_id="c", max_retries=0))
+    with pytest.raises(TransportError) as caught:
+        client.call("imbot.bot.list", {})
+    message = str(caught.value)
+    assert message.startswith("Bitrix24 imbot.bot.list failed: the portal could not be reached, so nothing was sent")
+    assert "Connection refused" in message
+
+
+def test_a_lost_answer_says_the_portal_may_have_done_the_work(portal: Portal, trust: None) -> None:
+    fault(portal, "imbot.bot.list", count=1, drop=True)
+    with pytest.raises(TransportError) as caught:
+        webhook_client(portal).call("imbot.bot.list", {}, idempotent=False)
+    message = str(caught.value)
+    assert message.startswith("Bitrix24 imbot.bot.list failed: the request was sent, but the connection broke")
+    assert "may have carried it out" in message and "could not be reached" not in message

@@ -1,4 +1,4 @@
-"""The emulator against the facts sheet: methods, errors, encodings, limits, persistence, concurrency."""
+"""The emulator against the documented REST behaviour: methods, errors, encodings, limits, persistence, concurrency."""
 
 from __future__ import annotations
 

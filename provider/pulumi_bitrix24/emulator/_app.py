@@ -132,7 +132,7 @@ class RestEndpoints:
             raise ApiError(fault.error, fault.description, fault.status)
 
     async def refresh(self, request: Request) -> Response:
-        """`/oauth/token/?grant_type=refresh_token&client_id&client_secret&refresh_token` (facts §2)."""
+        """`/oauth/token/?grant_type=refresh_token&client_id&client_secret&refresh_token` (settings/oauth/index.md)."""
         q = request.query_params
         if q.get("grant_type") != "refresh_token":
             return JSONResponse({"error": "invalid_request", "error_description": "grant_type"}, 400)

@@ -1,4 +1,9 @@
-"""The imbot REST methods as the Bitrix24 im module implements them (facts §5, §6, marked "source")."""
+"""The imbot REST methods as documented, and as the Bitrix24 im module implements them where the docs are silent.
+
+Docs: api-reference/chats/outdated/create-app/imbot-app-register.md (and -update, -unregister) for imbot.app.*;
+api-reference/chat-bots/outdated/bots/ and .../commands/ for imbot.* and imbot.command.*; the im module's
+CIMRestService and its App and Bot classes for what those pages leave out (check order, duplicates).
+"""
 
 from __future__ import annotations
 
@@ -52,7 +57,10 @@ class Caller:
     oauth_client_id: str | None
 
     def owner(self, params: dict[str, Any]) -> str:
-        """The owning app id; webhooks must name theirs with CLIENT_ID (facts §6.1)."""
+        """The owning app id; webhooks must name theirs with CLIENT_ID.
+
+        Docs: api-reference/chat-bots/outdated/bots/imbot-register.md (CLIENT_ID).
+        """
         if self.oauth_client_id is not None:
             return self.oauth_client_id
         client_id = str(params.get("CLIENT_ID") or "")
@@ -102,7 +110,7 @@ def _owned(store: Store, kind: str, object_id: int, owner: str, missing: ApiErro
 
 
 def _languages(value: Any, with_params: bool = False) -> list[dict[str, str]]:
-    """LANG entries without LANGUAGE_ID or TITLE are skipped; ids are lowercased (facts §5.1)."""
+    """LANG entries without LANGUAGE_ID or TITLE are skipped; ids are lowercased (the im module's CIMRestService)."""
     entries = value.values() if isinstance(value, dict) else value if isinstance(value, list) else []
     keys = ("DESCRIPTION", "COPYRIGHT") if not with_params else ("PARAMS",)
     result = []
@@ -202,7 +210,10 @@ def bot_list(store: Store, caller: Caller, params: dict[str, Any]) -> Any:
 
 # --- chat apps -----------------------------------------------------------------------------------
 def _app_kind_fields(source: dict[str, Any], required: bool) -> dict[str, Any]:
-    """Parse JS or IFRAME fields; a usable JS pair wins over IFRAME (facts §5.1)."""
+    """Parse JS or IFRAME fields; a usable JS pair wins over IFRAME.
+
+    Docs: api-reference/chats/outdated/create-app/imbot-app-update.md; register does the same in the im module.
+    """
     method = str(source.get("JS_METHOD") or "").upper()
     param = str(source.get("JS_PARAM") or "")
     if method in _JS_PARAM_RULES and param:

@@ -1,4 +1,7 @@
-"""Request parameters as PHP sees them: JSON bodies, and form or query fields in bracket notation."""
+"""Request parameters as PHP sees them: JSON bodies, and form or query fields in bracket notation.
+
+Docs: settings/how-to-call-rest-api/data-encoding.md.
+"""
 
 from __future__ import annotations
 
@@ -117,5 +120,5 @@ def parse_body(content_type: str, body: bytes) -> dict[str, Any]:
 
 
 def upper_keys(params: dict[str, Any]) -> dict[str, Any]:
-    """imbot handlers uppercase top-level parameter names only (facts §1.2)."""
+    """imbot handlers uppercase top-level parameter names only (the im module's CIMRestService; the docs are silent)."""
     return {str(k).upper(): v for k, v in params.items()}

@@ -1,4 +1,8 @@
-"""One emulated portal: auth, rate limit, fault injection, the journal, and method dispatch."""
+"""One emulated portal: auth, rate limit, fault injection, the journal, and method dispatch.
+
+Docs: settings/how-to-call-rest-api/general-principles.md (URLs, envelope), _includes/system-errors.md (the
+errors of every method), limits.md (the leaky bucket), settings/how-to-call-rest-api/batch.md.
+"""
 
 from __future__ import annotations
 
@@ -179,7 +183,8 @@ class Portal:
         return handler(self.store, caller, params if method in V2_METHODS else upper_keys(params))
 
     def _batch(self, auth: Auth, params: dict[str, Any], ending: list[Fault]) -> dict[str, Any]:
-        """Sub-calls in order, each seeing the results so far through `$result[key]...` references."""
+        """Up to 50 `method?query` sub-calls in order, each seeing the results so far through `$result[key]...`
+        references (settings/how-to-call-rest-api/batch.md)."""
         commands = params.get("cmd")
         if isinstance(commands, list):
             commands = {str(i): c for i, c in enumerate(commands)}
@@ -262,7 +267,7 @@ def normalize_method(raw: str) -> str:
 
 
 def time_block(started: float) -> dict[str, Any]:
-    """The `time` object of a response envelope (facts §1.3)."""
+    """The `time` object of a response envelope (api-reference/data-types.md)."""
     finished = time.time()
     return {
         "start": started,

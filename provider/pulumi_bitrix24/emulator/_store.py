@@ -132,7 +132,7 @@ class Store:
         return None if row is None else Token(row[0], tuple(row[1].split(",")), row[2])
 
     def rotate_refresh_token(self, client_id: str, refresh_token: str) -> dict[str, Any] | None:
-        """Trade a refresh token for a new pair; the old pair stops working (facts §2)."""
+        """Trade a refresh token for a new pair; the old pair stops working (settings/oauth/index.md)."""
         with self.lock:
             row = self._one(
                 "SELECT scopes, lifetime FROM tokens WHERE refresh_token = ? AND client_id = ?",
