@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -46,9 +47,14 @@ def test_ledger_remembers_owned_absent_and_taken_separately() -> None:
 # --- program-side identities ---------------------------------------------------------------------
 @pytest.fixture
 def fresh_program(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Empty program-side registries, and an event loop for Outputs (an earlier asyncio.run may have left none)."""
     monkeypatch.setattr(_program, "_declared", {})
     monkeypatch.setattr(_program, "_bot_outputs", {})
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     yield
+    asyncio.set_event_loop(None)
+    loop.close()
 
 
 def test_two_resources_with_one_identity_fail_the_program(fresh_program: None) -> None:
