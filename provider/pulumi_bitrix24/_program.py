@@ -7,11 +7,16 @@ duplicates; identities known only after a create are checked by the provider (se
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import pulumi
+
+from ._rules import kind_of
+
+Declared = TypeVar("Declared")
 
 _lock = threading.Lock()
 _declared: dict[tuple[Any, ...], str] = {}
@@ -75,3 +80,36 @@ def refuse_import(kind: str, opts: pulumi.ResourceOptions | None) -> None:
             "set adopt=True: the first `pulumi up` then takes the existing object over (see the README, "
             "'Bring existing objects under Pulumi')."
         )
+
+
+def _shown_type(value: Any) -> str:
+    return "None" if value is None else kind_of(value)
+
+
+def require(kind: str, resource_name: str, field: str, value: Any, expected: type[Declared]) -> Declared:
+    """An argument the constructor takes apart (args, properties): the program fails on any other type."""
+    if not isinstance(value, expected):
+        raise ProgramError(
+            f"{kind} {resource_name!r}: {field} must be a {expected.__name__}(...), got {_shown_type(value)}"
+        )
+    return value
+
+
+def fields_of(declared: Any) -> dict[str, Any]:
+    """A dataclass argument's fields, shallow (values may be Pulumi outputs, which must not be copied)."""
+    return {field.name: getattr(declared, field.name) for field in dataclasses.fields(declared)}
+
+
+def entries(kind: str, resource_name: str, field: str, items: Any, expected: type[Any]) -> list[dict[str, Any]]:
+    """A list argument of dataclass entries (translations) as dicts; None or a stray item fails the program."""
+    if not isinstance(items, list | tuple):
+        raise ProgramError(
+            f"{kind} {resource_name!r}: {field} must be a list of {expected.__name__}(...), got {_shown_type(items)}"
+        )
+    for index, item in enumerate(items):
+        if not isinstance(item, expected):
+            raise ProgramError(
+                f"{kind} {resource_name!r}: {field}[{index}] must be a {expected.__name__}(...), "
+                f"got {_shown_type(item)}"
+            )
+    return [fields_of(item) for item in items]

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from .conftest import ProjectFactory
-from .harness import EmulatorControl, Project, assert_preview_rejects
+from .harness import EmulatorControl, Project, assert_preview_fails, assert_preview_rejects
 
 COMMAND: dict[str, Any] = {
     "command": "help",
@@ -206,7 +206,12 @@ INVALID: list[tuple[dict[str, Any], str, str]] = [
     ({"event_command_add": "http://e.com"}, "event_command_add", "must be an https:// URL"),
     ({"translations": []}, "translations", "at least 1 item"),
     ({"translations": [{"language_id": "english", "title": "x"}]}, "translations", "[0].language_id: must be a two"),
-    ({"common": "yes"}, "common", "valid boolean"),
+    ({"common": "yes"}, "common", "must be true or false, got the text 'yes'"),
+    (
+        {"event_command_add": "https://example.com/c\r\nX: 1"},
+        "event_command_add",
+        "characters anywhere; this one has '",
+    ),
 ]
 
 
@@ -216,6 +221,17 @@ def test_invalid_arguments_fail_preview_before_any_request(
 ) -> None:
     project.program(program({"help": {**COMMAND, **change}}))
     assert_preview_rejects(project, emulator, field, rule)
+
+
+def test_missing_translations_and_a_text_bot_id_fail_preview(project: Project, emulator: EmulatorControl) -> None:
+    project.program(
+        "from pulumi_bitrix24 import BotCommand, BotCommandArgs\n"
+        "BotCommand('help', BotCommandArgs(bot_id=7, command='help', event_command_add='https://example.com/c',\n"
+        "    translations=None))\n"
+    )
+    assert_preview_fails(project, emulator, "BotCommand 'help': translations must be a list of CommandTranslation(...)")
+    project.program(program({"help": COMMAND}).replace("require_int('botId')", "require('botId')"))
+    assert_preview_fails(project, emulator, "property bot_id value", "must be a whole number, got the text")
 
 
 def test_client_id_and_webhook_code_stay_out_of_state_and_output(project: Project, emulator: EmulatorControl) -> None:
