@@ -60,7 +60,10 @@ def url_problem(value: str) -> str | None:
     found = _unprintable(value)
     if found is not None:
         return f"has {found}"
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError as exc:  # an unbalanced IPv6 bracket, for one
+        return f"cannot be parsed ({exc})"
     if parts.scheme != "https":
         return f"has scheme {parts.scheme or 'none'!r}"
     if "@" in parts.netloc:
