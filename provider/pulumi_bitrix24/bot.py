@@ -264,6 +264,8 @@ class Bot(Resource, module="bitrix24", name="Bot"):
 
     Outputs: bot_id, adopted (whether create took over an existing bot) and every argument as checked, defaults
     filled in (type "B", openline False, or True for type "O").
+
+    Every argument's rule: BotArgs, shown with __init__ below.
     """
 
     bot_id: pulumi.Output[int]

@@ -187,6 +187,8 @@ class BotCommand(Resource, module="bitrix24", name="BotCommand"):
 
     Outputs: command_id, adopted (whether create took over an existing command) and every argument as checked,
     defaults filled in (flags False).
+
+    Every argument's rule: BotCommandArgs, shown with __init__ below.
     """
 
     command_id: pulumi.Output[int]

@@ -269,6 +269,8 @@ class ChatApp(Resource, module="bitrix24", name="ChatApp"):
 
     Outputs: app_id (the portal id) and every argument as checked, defaults filled in (iframe_width 320,
     iframe_height 250, context "ALL", flags False); hash is a secret.
+
+    Every argument's rule: ChatAppArgs, shown with __init__ below.
     """
 
     app_id: pulumi.Output[int]
