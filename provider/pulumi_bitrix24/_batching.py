@@ -41,6 +41,8 @@ class Outcome:
 
     value: Any = None
     error: BaseException | None = None
+    whole: bool = False
+    """The error is the whole request's (it never ran, was refused or lost), not this call's own answer."""
 
     def unwrap(self) -> Any:
         if self.error is not None:
@@ -70,11 +72,14 @@ class Coalescer:
         send_batch: SendBatch,
         pace: Callable[[], float],
         sleep: Callable[[float], None] = time.sleep,
+        failure_of: Callable[[BaseException, str], BaseException] = lambda exc, _method: exc,
     ) -> None:
         self._send_one = send_one
         self._send_batch = send_batch
         self._pace = pace
         self._sleep = sleep
+        self._failure_of = failure_of
+        """How the failure of a whole batch request reads as the failure of one method in it."""
         self._cv = threading.Condition()
         self._queue: list[_Entry] = []
         self._busy = False
@@ -118,7 +123,7 @@ class Coalescer:
             try:
                 outcome = Outcome(value=self._send_one(call.method, call.params))
             except Exception as exc:
-                outcome = Outcome(error=exc)
+                outcome = Outcome(error=exc, whole=True)
             self._finish(entries[0], [outcome])
             return
         keyed = [(entry, [f"c{next(self._keys)}" for _ in entry.calls]) for entry in entries]
@@ -131,7 +136,7 @@ class Coalescer:
             results, errors = self._send_batch(cmd)
         except Exception as exc:
             for entry, _ in keyed:
-                self._finish(entry, [Outcome(error=exc) for _ in entry.calls])
+                self._finish(entry, [Outcome(error=self._failure_of(exc, c.method), whole=True) for c in entry.calls])
             return
         for entry, keys in keyed:
             self._finish(entry, [Outcome(results.get(k), errors.get(k)) for k in keys])

@@ -170,7 +170,7 @@ class Client:
         self._session = requests.Session()
         self._session.headers.update({"Accept": "application/json", "User-Agent": USER_AGENT})
         self._lock = threading.Lock()
-        self._coalescer = Coalescer(self._post, self._post_batch, self._bucket.reserve)
+        self._coalescer = Coalescer(self._post, self._post_batch, self._bucket.reserve, failure_of=_as_failure_of)
 
     @property
     def is_webhook(self) -> bool:
@@ -217,9 +217,8 @@ class Client:
 
         def attempt() -> list[Outcome]:
             outcomes = self._coalescer.submit(owned)
-            first = outcomes[0].error
-            if first is not None and all(o.error is first for o in outcomes):
-                raise first
+            if all(o.whole for o in outcomes) and outcomes[0].error is not None:
+                raise outcomes[0].error
             return outcomes
 
         retrying = Retrying(
@@ -335,6 +334,11 @@ class Client:
             self._access_token = tokens["access_token"]
             self._refresh_token = tokens.get("refresh_token", self._refresh_token)
             self._redact = Redactor((*self._settings.secrets, self._access_token, self._refresh_token or ""))
+
+
+def _as_failure_of(exc: BaseException, method: str) -> BaseException:
+    """A failure of a whole batch request, told as the failure of one method in it (same kind, code, detail)."""
+    return type(exc)(method, exc.code, exc.description) if isinstance(exc, Bitrix24Error) else exc
 
 
 def _with_results(value: Any, results: list[Any]) -> Any:

@@ -7,11 +7,16 @@ duplicates; identities known only after a create are checked by the provider (se
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import pulumi
+
+from ._rules import kind_of
+
+Declared = TypeVar("Declared")
 
 _lock = threading.Lock()
 _declared: dict[tuple[Any, ...], str] = {}
@@ -46,18 +51,32 @@ def _shown(name: str, value: Any) -> str:
     return f"{name} of Bot {value.resource_name!r}" if isinstance(value, BotOf) else f"{name} {value!r}"
 
 
-def declare(kind: str, resource_name: str, identity: dict[str, Any]) -> None:
-    """Fail the program when two resources name the same portal object.
+def declare(kind: str, resource_name: str, identity: dict[str, Any]) -> dict[str, Any]:
+    """Fail the program when two resources name the same portal object; returns the identity inputs to use.
 
     What is known now is checked now (a Bot's bot_id stands for that Bot), so `pulumi preview` fails; outputs
     are checked again once their values are known, which also catches a Bot's id written as a plain number.
+    The returned inputs carry that second check, so the resource is not registered before it has passed.
     """
     values = list(identity.values())
     stand_ins = [bot_reference(v) for v in values]
     if not any(isinstance(v, pulumi.Output) for v in stand_ins):
         _claim(kind, resource_name, identity, stand_ins)
-    if any(isinstance(v, pulumi.Output) for v in values):
-        pulumi.Output.all(*values).apply(lambda resolved: _claim(kind, resource_name, identity, resolved))
+    if not any(isinstance(v, pulumi.Output) for v in values):
+        return identity
+
+    def claimed(resolved: list[Any]) -> list[Any]:
+        _claim(kind, resource_name, identity, resolved)
+        return resolved
+
+    checked = pulumi.Output.all(*values).apply(claimed)
+
+    def part(index: int) -> pulumi.Output[Any]:
+        return checked.apply(lambda resolved: resolved[index])
+
+    return {
+        name: part(i) if isinstance(value, pulumi.Output) else value for i, (name, value) in enumerate(identity.items())
+    }
 
 
 def _claim(kind: str, resource_name: str, identity: dict[str, Any], values: list[Any]) -> None:
@@ -80,3 +99,36 @@ def refuse_import(kind: str, opts: pulumi.ResourceOptions | None) -> None:
             "set adopt=True: the first `pulumi up` then takes the existing object over (see the README, "
             "'Bring existing objects under Pulumi')."
         )
+
+
+def _shown_type(value: Any) -> str:
+    return "None" if value is None else kind_of(value)
+
+
+def require(kind: str, resource_name: str, field: str, value: Any, expected: type[Declared]) -> Declared:
+    """An argument the constructor takes apart (args, properties): the program fails on any other type."""
+    if not isinstance(value, expected):
+        raise ProgramError(
+            f"{kind} {resource_name!r}: {field} must be a {expected.__name__}(...), got {_shown_type(value)}"
+        )
+    return value
+
+
+def fields_of(declared: Any) -> dict[str, Any]:
+    """A dataclass argument's fields, shallow (values may be Pulumi outputs, which must not be copied)."""
+    return {field.name: getattr(declared, field.name) for field in dataclasses.fields(declared)}
+
+
+def entries(kind: str, resource_name: str, field: str, items: Any, expected: type[Any]) -> list[dict[str, Any]]:
+    """A list argument of dataclass entries (translations) as dicts; None or a stray item fails the program."""
+    if not isinstance(items, list | tuple):
+        raise ProgramError(
+            f"{kind} {resource_name!r}: {field} must be a list of {expected.__name__}(...), got {_shown_type(items)}"
+        )
+    for index, item in enumerate(items):
+        if not isinstance(item, expected):
+            raise ProgramError(
+                f"{kind} {resource_name!r}: {field}[{index}] must be a {expected.__name__}(...), "
+                f"got {_shown_type(item)}"
+            )
+    return [fields_of(item) for item in items]

@@ -5,11 +5,13 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import inspect
 import io
 import json
+import os
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar
 
 import pulumi
@@ -40,6 +42,7 @@ from ._errors import (
     with_detail,
 )
 from ._ledger import LEDGER
+from ._rules import kind_of
 
 Failure = tuple[str, str]
 
@@ -80,16 +83,70 @@ def flag(value: bool) -> str:
     return "Y" if value else "N"
 
 
-def read_image_base64(path: pulumi.Input[str] | None) -> pulumi.Input[str] | None:
-    """Read an image file for upload (in the program, relative to the project); "" if it is missing."""
+def document(resource: type, *argument_types: type) -> None:
+    """Let help(resource) show every argument's rule: its __init__ docstring gains the argument classes' docstrings.
+
+    Dataclass field docstrings are invisible to help(); the rules live once, in each *Args class docstring.
+    """
+    init = resource.__dict__["__init__"]
+    sections = [inspect.cleandoc(init.__doc__ or "")]
+    sections += [f"{kind.__name__}: {inspect.cleandoc(kind.__doc__ or '')}" for kind in argument_types]
+    init.__doc__ = "\n\n".join(sections)
+
+
+@dataclass(frozen=True)
+class FileLimit:
+    """The largest file an argument may name, and why: checked by its size on disk before a byte is read."""
+
+    bytes: int
+    why: str
+
+    def problem(self, size: int) -> str | None:
+        if size <= self.bytes:
+            return None
+        return f"must be at most {_mib(self.bytes)} ({self.why}), got {_mib(size)}; the file was not read"
+
+
+def _mib(size: int) -> str:
+    """A file size the way people say it: 1 MiB, 10 MiB, 1.0 GiB (1073741824 bytes)."""
+    if size < 2**20:
+        return f"{size} bytes"
+    unit, scale = ("GiB", 2**30) if size >= 2**30 else ("MiB", 2**20)
+    return f"{size // scale} {unit}" if size % scale == 0 else f"{size / scale:.1f} {unit} ({size} bytes)"
+
+
+UNREAD = "!"
+"""Prefix of the reason the program sends instead of a file's content (base64 never holds "!")."""
+
+
+def file_base64(path: Any, limit: FileLimit) -> str | None:
+    """A file's content as base64, the size checked on disk first so that a huge file is never read.
+
+    A file that is missing, not a regular file or too large gives UNREAD + the reason instead, for check to report
+    on the argument; a path that is not text gives None (check reports its type).
+    """
+    if not isinstance(path, str):
+        return None
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            return f"{UNREAD}is not a regular file"
+        too_large = limit.problem(info.st_size)
+        if too_large is not None:
+            return UNREAD + too_large
+        with open(path, "rb") as file:
+            data = file.read(limit.bytes + 1)  # the file may have grown since the stat
+    except OSError:
+        return f"{UNREAD}file not found or not readable"
+    grown = limit.problem(len(data))
+    return UNREAD + grown if grown is not None else base64.b64encode(data).decode()
+
+
+def read_file_base64(path: pulumi.Input[str] | None, limit: FileLimit) -> pulumi.Output[str | None] | None:
+    """file_base64 in the program, once the path is known: paths are relative to the project, as users expect."""
     if path is None:
         return None
-
-    def load(p: str) -> str:
-        file = Path(p)
-        return base64.b64encode(file.read_bytes()).decode() if file.is_file() else ""
-
-    return pulumi.Output.from_input(path).apply(load)
+    return pulumi.Output.from_input(path).apply(lambda p: file_base64(p, limit))
 
 
 def image_failures(
@@ -99,9 +156,11 @@ def image_failures(
     exact: tuple[int, int] | None = None,
     largest: tuple[int, int] | None = None,
 ) -> list[Failure]:
-    """Check an image read by read_image_base64: present, an allowed format, the exact or at most a size."""
+    """Check an image read by read_file_base64: readable, an allowed format, the exact or at most a size."""
     if not encoded:
         return [(field, "file not found or not readable")]
+    if str(encoded).startswith(UNREAD):
+        return [(field, str(encoded).removeprefix(UNREAD))]
     try:
         with Image.open(io.BytesIO(base64.b64decode(encoded, validate=True))) as image:
             fmt, (width, height) = image.format or "", image.size
@@ -117,12 +176,25 @@ def image_failures(
     return []
 
 
+TYPE_RULES = {
+    "missing": "is required",
+    "string_type": "must be text",
+    "bool_type": "must be true or false",
+    "list_type": "must be a list",
+    "model_type": "must be an object",
+    "dict_type": "must be an object",
+}
+"""pydantic's type errors in the words of a program; values are named the way a program writes them."""
+
+
 def _pydantic_failures(error: ValidationError) -> list[Failure]:
     """One failure per broken field: the top-level input, with any inner path (`[0].title`) in the reason."""
     failures = []
     for item in error.errors():
         field, *inner = [str(part) for part in item["loc"]] or ["arguments"]
-        rule = item["msg"].removeprefix("Value error, ")
+        rule = TYPE_RULES.get(item["type"]) or item["msg"].removeprefix("Value error, ")
+        if item["type"] in TYPE_RULES and item["type"] != "missing":
+            rule += f", got {kind_of(item['input'])}"
         path = "".join(f"[{part}]" if part.isdigit() else f".{part}" for part in inner)
         failures.append((field, f"{path}: {rule}" if path else rule))
     return failures
@@ -337,8 +409,14 @@ class BitrixProvider(ResourceProvider):
         """Send the full declared state to an existing object."""
         self.client().call(self.methods[1], {self.id_param: object_id, "FIELDS": self.fields(props)})
 
+    def normalized(self, props: dict[str, Any]) -> dict[str, Any]:
+        """Checked inputs as the model reads them: the engine hands back 400 as 400.0, the portal gets 400."""
+        declared = {k: v for k, v in props.items() if k in self.inputs() and v is not None}
+        return {**props, **self.model.model_validate(declared).model_dump(exclude_none=True)}
+
     def create(self, props: dict[str, Any]) -> CreateResult:
         """Create, or adopt what exists when the program says so; never take an object over silently."""
+        props = self.normalized(props)
         portal, key = self.portal(), self.identity_key(props)
         if LEDGER.owner(portal, self.kind, key) is not None or not LEDGER.claim(portal, self.kind, key):
             raise DuplicateError(
@@ -359,6 +437,7 @@ class BitrixProvider(ResourceProvider):
         return CreateResult(str(object_id), self.outputs(props, object_id, adopted=existing is not None))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        news = self.normalized(news)
         self.converge(int(id_), news)
         return UpdateResult(self.outputs(news, int(id_), adopted=bool(olds.get("adopted"))))
 

@@ -1,7 +1,8 @@
 """Bot: a Bitrix24 chat bot, managed through imbot.register / update / unregister and read through imbot.v2.
 
-Docs: api-reference/chat-bots/outdated/bots/imbot-register.md (v1 methods),
-api-reference/chat-bots/chat-bots-v2/imbot.v2/bots/bot-get.md (reads; v1 bots are visible in v2).
+Docs (bitrix24/b24restdocs): api-reference/chat-bots/outdated/bots/imbot-register.md, imbot-update.md and
+imbot-unregister.md (v1 methods), api-reference/chat-bots/chat-bots-v2/imbot.v2/bots/bot-get.md (reads; v1 bots
+are visible in v2).
 """
 
 from __future__ import annotations
@@ -17,17 +18,25 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
 from ._errors import BOT_ID_ERROR, NotFoundError
 from ._palette import HEX_COLOR
-from ._program import declare, refuse_import, remember_bot
-from ._resource import BitrixProvider, Existing, Failure, flag, image_failures, read_image_base64
-from ._rules import HttpsUrl, full_match
+from ._program import declare, fields_of, refuse_import, remember_bot, require
+from ._resource import BitrixProvider, Existing, Failure, FileLimit, document, flag, image_failures, read_file_base64
+from ._rules import STRICT, HttpsUrl, full_match
 
-COLORS = (
+Color = Literal[
     "RED", "GREEN", "MINT", "LIGHT_BLUE", "DARK_BLUE", "PURPLE", "AQUA", "PINK",
     "LIME", "BROWN", "AZURE", "KHAKI", "SAND", "MARENGO", "GRAY", "GRAPHITE",
-)  # fmt: skip
+]  # fmt: skip
+"""PROPERTIES.COLOR of imbot.register (api-reference/chat-bots/outdated/bots/imbot-register.md)."""
+BotType = Literal["B", "O", "H", "S"]
+Gender = Literal["M", "F"]
 EVENTS = ("message_add", "message_update", "message_delete", "welcome_message", "bot_delete")
 REQUIRED_EVENTS = ("message_add", "welcome_message", "bot_delete")
 PHOTO_LIMIT = (5000, 5000)
+PHOTO_FILE_LIMIT = FileLimit(
+    10 * 2**20,
+    "the portal takes avatars up to 5000x5000 px and files up to 100 MB "
+    "(api-reference/chat-bots/chat-bots-v2/index.md); the photo travels base64 inside one request",
+)
 V2_TYPES = {"bot": "B", "openline": "O", "supervisor": "S"}
 """imbot.v2 type names of v1 TYPE letters; v1 "H" has no v2 name and reads back as "bot"."""
 READABLE_PROPERTIES = {
@@ -52,26 +61,63 @@ PROPERTY_NAMES = {
 
 @dataclass
 class BotProperties:
-    """How the bot appears in the messenger; `name` or `last_name` is required."""
+    """How the bot appears in the messenger (PROPERTIES of imbot.register); `name` or `last_name` is required.
+
+    Args:
+        name: first name shown in chats. Required unless last_name is set.
+        last_name: last name. Required unless name is set.
+        color: avatar colour, one of RED, GREEN, MINT, LIGHT_BLUE, DARK_BLUE, PURPLE, AQUA, PINK, LIME, BROWN,
+            AZURE, KHAKI, SAND, MARENGO, GRAY, GRAPHITE.
+        email: an e-mail address (text@text.text, no spaces); the portal refuses one of a real user.
+        birthday: a real date written YYYY-MM-DD.
+        work_position: the job title shown under the name.
+        www: the bot's website: an https:// URL with a real host (a DNS name or an IP address), without
+            user:password@ and without whitespace or control characters anywhere.
+        gender: "M" or "F".
+        photo_path: avatar file, PNG or JPEG of at most 5000x5000 px and at most 10 MiB, relative to the
+            program's working directory; its size is checked before it is read. Removing it keeps the old photo.
+    """
 
     name: pulumi.Input[str] | None = None
     last_name: pulumi.Input[str] | None = None
-    color: pulumi.Input[str] | None = None
+    color: pulumi.Input[Color] | None = None
     email: pulumi.Input[str] | None = None
     birthday: pulumi.Input[str] | None = None
     work_position: pulumi.Input[str] | None = None
     www: pulumi.Input[str] | None = None
-    gender: pulumi.Input[str] | None = None
+    gender: pulumi.Input[Gender] | None = None
     photo_path: pulumi.Input[str] | None = None
 
 
 @dataclass
 class BotArgs:
-    """Arguments of a Bot: one `event_handler` for every event, or the event_* URLs one by one."""
+    """Arguments of a Bot: one `event_handler` for every event, or the event_* URLs one by one.
+
+    `pulumi preview` checks every rule below before any request; each argument may also be a Pulumi output.
+    Every URL must be an https:// URL with a real host (a DNS name or an IP address), without user:password@
+    and without whitespace or control characters anywhere.
+
+    Args:
+        code: the bot's code, unique on the portal: 1 to 255 characters, not only spaces.
+        properties: a BotProperties: name, colour, photo and the rest of the bot's profile.
+        type: "B" (default; in group chats sees only messages addressed to it), "O" (Open Channels bot; forces
+            openline), "H" (human-like: shows typing first) or "S" (supervisor: reads every message of its chats).
+            Changing it replaces the bot.
+        openline: whether the bot works in Open Channels; default False (True for type "O"). Changing it
+            replaces the bot.
+        event_handler: one URL for all five events; set it or the event_* URLs, not both.
+        event_message_add: URL for new messages (ONIMBOTMESSAGEADD); required without event_handler.
+        event_message_update: URL for edited messages; optional (the portal sends it to O bots and openline bots).
+        event_message_delete: URL for deleted messages; optional, as event_message_update.
+        event_welcome_message: URL called when the bot joins a chat; required without event_handler.
+        event_bot_delete: URL called when the bot is deleted; required without event_handler.
+        adopt: take over a bot of this application that already exists with this code, instead of refusing
+            to create it; default False. Matters only when the resource is created.
+    """
 
     code: pulumi.Input[str]
     properties: BotProperties
-    type: pulumi.Input[str] | None = None
+    type: pulumi.Input[BotType] | None = None
     openline: pulumi.Input[bool] | None = None
     event_handler: pulumi.Input[str] | None = None
     event_message_add: pulumi.Input[str] | None = None
@@ -80,7 +126,6 @@ class BotArgs:
     event_welcome_message: pulumi.Input[str] | None = None
     event_bot_delete: pulumi.Input[str] | None = None
     adopt: pulumi.Input[bool] | None = None
-    """Take over a bot that already exists on the portal with this code, instead of refusing to create it."""
 
 
 def _iso_date(value: str) -> str:
@@ -94,25 +139,25 @@ def _iso_date(value: str) -> str:
 
 
 class PropertiesModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
     name: str | None = None
     last_name: str | None = None
-    color: Literal[COLORS] | None = None  # type: ignore[valid-type]
+    color: Color | None = None
     email: Annotated[str, full_match(re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+"), "an e-mail address")] | None = None
     birthday: Annotated[str, AfterValidator(_iso_date)] | None = None
     work_position: str | None = None
-    www: Annotated[str, full_match(re.compile(r"https?://\S+"), "an http(s):// URL")] | None = None
-    gender: Literal["M", "F"] | None = None
+    www: HttpsUrl | None = None
+    gender: Gender | None = None
     photo_path: str | None = None
     photo_base64: str | None = None
 
 
 class BotModel(BaseModel):
-    """Per-field rules of Bot inputs (facts §6.1)."""
+    """Per-field rules of Bot inputs (api-reference/chat-bots/outdated/bots/imbot-register.md)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)
     code: Annotated[str, Field(min_length=1, max_length=255, pattern=r"\S")]
-    type: Literal["B", "O", "H", "S"] = "B"
+    type: BotType = "B"
     openline: StrictBool = False
     properties: PropertiesModel
     event_handler: HttpsUrl | None = None
@@ -150,7 +195,7 @@ class BotProvider(BitrixProvider):
         if "properties" not in unknown and isinstance(props, dict):
             if not props.get("name") and not props.get("last_name"):
                 failures.append(("properties", "name or last_name is required"))
-            if props.get("photo_path") is not None:
+            if isinstance(props.get("photo_path"), str):
                 photo = props.get("photo_base64")
                 found = image_failures("properties", photo, ["PNG", "JPEG"], largest=PHOTO_LIMIT)
                 failures += [("properties", f".photo_path: {reason}") for _, reason in found]
@@ -210,26 +255,45 @@ class BotProvider(BitrixProvider):
 
 
 class Bot(Resource, module="bitrix24", name="Bot"):
-    """A Bitrix24 chat bot; `bot_id` is its portal id (use it for ChatApp and BotCommand)."""
+    """A Bitrix24 chat bot; `bot_id` is its portal id (give it to ChatApp and BotCommand).
+
+    Portal methods imbot.register / update / unregister (api-reference/chat-bots/outdated/bots/imbot-register.md),
+    read back through imbot.v2.Bot.get on refresh. Changing type or openline replaces the bot (the old one is
+    unregistered first: the portal keys bots by code); any other change is one imbot.update, and bot_id stays
+    the same. Deleting a bot on the portal deletes its chat apps and commands too.
+
+    Outputs: bot_id, adopted (whether create took over an existing bot) and every argument as checked, defaults
+    filled in (type "B", openline False, or True for type "O").
+
+    Every argument's rule: BotArgs, shown with __init__ below.
+    """
 
     bot_id: pulumi.Output[int]
-    code: pulumi.Output[str]
     adopted: pulumi.Output[bool]
+    code: pulumi.Output[str]
+    type: pulumi.Output[BotType]
+    openline: pulumi.Output[bool]
+    properties: pulumi.Output[dict[str, str]]
+    """The declared BotProperties by field name, plus photo_base64: the photo as sent (PERSONAL_PHOTO)."""
+    event_handler: pulumi.Output[str | None]
+    event_message_add: pulumi.Output[str | None]
+    event_message_update: pulumi.Output[str | None]
+    event_message_delete: pulumi.Output[str | None]
+    event_welcome_message: pulumi.Output[str | None]
+    event_bot_delete: pulumi.Output[str | None]
+    adopt: pulumi.Output[bool]
 
     def __init__(self, resource_name: str, args: BotArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        """Declare a bot named `resource_name` (unique in the stack) with `args`, a BotArgs."""
+        args = require("Bot", resource_name, "args", args, BotArgs)
+        properties = fields_of(require("Bot", resource_name, "properties", args.properties, BotProperties))
         refuse_import("Bot", opts)
-        declare("Bot", resource_name, {"code": args.code})
-        p = args.properties
-        properties = {name: getattr(p, name) for name in (*PROPERTY_NAMES, "photo_path")}
-        properties["photo_base64"] = read_image_base64(p.photo_path)
+        identity = declare("Bot", resource_name, {"code": args.code})
+        properties["photo_base64"] = read_file_base64(properties["photo_path"], PHOTO_FILE_LIMIT)
         props: dict[str, Any] = {
-            "code": args.code,
-            "type": args.type,
-            "openline": args.openline,
+            **fields_of(args),
+            **identity,
             "properties": properties,
-            "event_handler": args.event_handler,
-            **{f"event_{e}": getattr(args, f"event_{e}") for e in EVENTS},
-            "adopt": args.adopt,
             "bot_id": None,
             "adopted": None,
         }
@@ -237,3 +301,6 @@ class Bot(Resource, module="bitrix24", name="Bot"):
         # The resource id stays known while an in-place update is previewed, so dependents preview no replace.
         self.bot_id = self.id.apply(int)
         remember_bot(self.bot_id, resource_name)
+
+
+document(Bot, BotArgs, BotProperties)

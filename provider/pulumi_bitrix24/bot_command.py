@@ -1,6 +1,7 @@
 """BotCommand: a slash command of a bot, managed through imbot.command.* and read through imbot.v2.Command.list.
 
-Docs: api-reference/chat-bots/outdated/commands/imbot-command-register.md (v1 methods),
+Docs (bitrix24/b24restdocs): api-reference/chat-bots/outdated/commands/imbot-command-register.md,
+imbot-command-update.md and imbot-command-unregister.md (v1 methods),
 api-reference/chat-bots/chat-bots-v2/imbot.v2/commands/command-list.md (reads).
 """
 
@@ -24,9 +25,9 @@ from ._errors import (
     TransportError,
     with_detail,
 )
-from ._program import bot_reference, declare, refuse_import
-from ._resource import BitrixProvider, Existing, flag, lang_entries, whole
-from ._rules import AT_LEAST_ONE, UNIQUE_LANGUAGES, HttpsUrl, LanguageModel, at_least, full_match
+from ._program import declare, entries, fields_of, refuse_import, require
+from ._resource import BitrixProvider, Existing, document, flag, lang_entries, whole
+from ._rules import AT_LEAST_ONE, UNIQUE_LANGUAGES, HttpsUrl, LanguageModel, WholeNumber, at_least, full_match
 
 FLAGS = ("hidden", "extranet_support")
 LOST_ANSWER_WAIT = 5.0
@@ -35,7 +36,13 @@ LOST_ANSWER_WAIT = 5.0
 
 @dataclass
 class CommandTranslation:
-    """Title of the command and a hint for its parameters in one language."""
+    """Title of the command and a hint for its parameters in one language (one LANG entry).
+
+    Args:
+        language_id: two lowercase letters, e.g. "en"; each language at most once per command.
+        title: what the command does, shown in the command list; at least 1 character.
+        params: a hint for the command's parameters, e.g. "topic"; optional.
+    """
 
     language_id: pulumi.Input[str]
     title: pulumi.Input[str]
@@ -44,7 +51,25 @@ class CommandTranslation:
 
 @dataclass
 class BotCommandArgs:
-    """Arguments of a BotCommand; `command` is written without the leading slash."""
+    """Arguments of a BotCommand; `command` is written without the leading slash.
+
+    `pulumi preview` checks every rule below before any request; each argument may also be a Pulumi output.
+
+    Args:
+        bot_id: the bot that answers the command, e.g. `bot.bot_id`; a whole number of at least 1. Changing it
+            replaces the command.
+        command: the command's name without the slash, Latin letters and digits only (`help` for /help).
+        event_command_add: the URL the portal calls when someone uses the command: an https:// URL with a real
+            host (a DNS name or an IP address), without user:password@ and without whitespace or control
+            characters anywhere.
+        translations: a list of at least one CommandTranslation, language ids unique.
+        common: whether the command works in every chat (True) or only in chats with the bot (False, default).
+            Changing it replaces the command.
+        hidden: keep the command out of the command list; default False.
+        extranet_support: whether extranet users may use it; default False.
+        adopt: take over a command the bot already has under this name, instead of refusing to create it;
+            default False. Matters only when the resource is created.
+    """
 
     bot_id: pulumi.Input[int]
     command: pulumi.Input[str]
@@ -54,7 +79,6 @@ class BotCommandArgs:
     hidden: pulumi.Input[bool] | None = None
     extranet_support: pulumi.Input[bool] | None = None
     adopt: pulumi.Input[bool] | None = None
-    """Take over a command the bot already has under this name, instead of refusing to create it."""
 
 
 class CommandTranslationModel(LanguageModel):
@@ -62,10 +86,10 @@ class CommandTranslationModel(LanguageModel):
 
 
 class BotCommandModel(BaseModel):
-    """Per-field rules of BotCommand inputs."""
+    """Per-field rules of BotCommand inputs (api-reference/chat-bots/outdated/commands/imbot-command-register.md)."""
 
-    model_config = ConfigDict(extra="ignore")
-    bot_id: Annotated[int, at_least(1, "(a bot id from imbot.register)")]
+    model_config = ConfigDict(extra="ignore", strict=True)
+    bot_id: Annotated[WholeNumber, at_least(1, "(a bot id from imbot.register)")]
     command: Annotated[str, full_match(re.compile(r"[A-Za-z0-9]+"), "Latin letters and digits only, no slash")]
     event_command_add: HttpsUrl
     translations: Annotated[list[CommandTranslationModel], AT_LEAST_ONE, UNIQUE_LANGUAGES]
@@ -174,28 +198,45 @@ class BotCommandProvider(BitrixProvider):
 
 
 class BotCommand(Resource, module="bitrix24", name="BotCommand"):
-    """A bot's slash command (for example /help); `command_id` is its portal id."""
+    """A bot's slash command (for example /help); `command_id` is its portal id.
+
+    Portal methods imbot.command.register / update / unregister
+    (api-reference/chat-bots/outdated/commands/imbot-command-register.md), read back through
+    imbot.v2.Command.list on refresh. Changing bot_id or common replaces the command; any other change is one
+    imbot.command.update. Register is sent once per create: after a lost answer the bot's commands are looked up.
+
+    Outputs: command_id, adopted (whether create took over an existing command) and every argument as checked,
+    defaults filled in (flags False).
+
+    Every argument's rule: BotCommandArgs, shown with __init__ below.
+    """
 
     command_id: pulumi.Output[int]
-    command: pulumi.Output[str]
     adopted: pulumi.Output[bool]
+    bot_id: pulumi.Output[int]
+    command: pulumi.Output[str]
+    event_command_add: pulumi.Output[str]
+    translations: pulumi.Output[list[dict[str, str]]]
+    common: pulumi.Output[bool]
+    hidden: pulumi.Output[bool]
+    extranet_support: pulumi.Output[bool]
+    adopt: pulumi.Output[bool]
 
     def __init__(self, resource_name: str, args: BotCommandArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        """Declare a bot command named `resource_name` (unique in the stack) with `args`, a BotCommandArgs."""
+        args = require("BotCommand", resource_name, "args", args, BotCommandArgs)
+        translations = entries("BotCommand", resource_name, "translations", args.translations, CommandTranslation)
         refuse_import("BotCommand", opts)
-        declare("BotCommand", resource_name, {"bot_id": bot_reference(args.bot_id), "command": args.command})
+        identity = declare("BotCommand", resource_name, {"bot_id": args.bot_id, "command": args.command})
         props: dict[str, Any] = {
-            "bot_id": args.bot_id,
-            "command": args.command,
-            "event_command_add": args.event_command_add,
-            "translations": [
-                {"language_id": t.language_id, "title": t.title, "params": t.params} for t in args.translations
-            ],
-            "common": args.common,
-            "hidden": args.hidden,
-            "extranet_support": args.extranet_support,
-            "adopt": args.adopt,
+            **fields_of(args),
+            **identity,
+            "translations": translations,
             "command_id": None,
             "adopted": None,
         }
         super().__init__(BotCommandProvider(), resource_name, props, opts)
         self.command_id = self.id.apply(int)
+
+
+document(BotCommand, BotCommandArgs, CommandTranslation)

@@ -1,6 +1,7 @@
 """ChatApp: a Bitrix24 chat application (JS command or IFRAME app) managed through imbot.app.*.
 
-Docs: api-reference/chats/outdated/chat-apps.md and its imbot-app-register.md / update / unregister pages.
+Docs (bitrix24/b24restdocs): api-reference/chats/outdated/chat-apps.md, create-app/imbot-app-register.md,
+create-app/imbot-app-update.md, create-app/imbot-app-unregister.md, icon.md and context.md in the same folder.
 """
 
 from __future__ import annotations
@@ -15,26 +16,61 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
 from ._batching import Ref, SubCall
 from ._errors import CHAT_APP_ID_ERROR, AppGoneError, NotFoundError
-from ._program import bot_reference, declare, refuse_import
-from ._resource import BitrixProvider, Failure, flag, image_failures, lang_entries, read_image_base64
-from ._rules import AT_LEAST_ONE, UNIQUE_LANGUAGES, HttpsUrl, LanguageModel, at_least, full_match
+from ._program import declare, entries, fields_of, refuse_import, require
+from ._resource import (
+    BitrixProvider,
+    Failure,
+    FileLimit,
+    document,
+    flag,
+    image_failures,
+    lang_entries,
+    read_file_base64,
+)
+from ._rules import AT_LEAST_ONE, UNIQUE_LANGUAGES, HttpsUrl, LanguageModel, WholeNumber, at_least, one_of
 
+JsMethod = Literal["PUT", "SEND", "CALL", "SUPPORT"]
+Context = Literal[
+    "ALL", "USER", "CHAT", "BOT", "LINES", "CALL",
+    "ALL-admin", "USER-admin", "CHAT-admin", "BOT-admin", "LINES-admin", "CALL-admin",
+]  # fmt: skip
+"""Where the icon shows (api-reference/chats/outdated/context.md); "-admin": to administrators only."""
 ICON_SIZE = (108, 66)
+ICON_LIMIT = FileLimit(2**20, "a 108x66 PNG icon takes a few KB; api-reference/chats/outdated/icon.md")
 IFRAME_ONLY = ("iframe_width", "iframe_height", "hash")
 JS_KIND = ("js_method", "js_param")
-JS_PARAM_RULES = {
-    "PUT": (re.compile(r"/[A-Za-z0-9_+-]{2,}( [A-Za-z0-9_+/-]+)*"), "a command such as /help [params]"),
-    "SEND": (re.compile(r"/[A-Za-z0-9_+-]{2,}( [A-Za-z0-9_+/-]+)*"), "a command such as /help [params]"),
-    "CALL": (re.compile(r"[0-9 ()#+-]*[0-9][0-9 ()#+-]*"), "a phone number (digits, space, - + ( ) #)"),
-    "SUPPORT": (re.compile(r"[0-9a-fA-F]{32}"), "a 32-character hex Open Channel code"),
+COMMAND = (
+    re.compile(r"/[A-Za-z0-9_+-]{2,}( [A-Za-z0-9_+/-]+)*"),
+    'a command: "/" and at least 2 of A-Z a-z 0-9 _ + -, optionally followed by parameters, each one space and '
+    "then one or more of A-Z a-z 0-9 _ + - / (no leading, trailing or double spaces), e.g. /help or /help topic",
+)
+JS_PARAM_RULES: dict[str, tuple[re.Pattern[str], str]] = {
+    "PUT": COMMAND,
+    "SEND": COMMAND,
+    "CALL": (
+        re.compile(r"[0-9 ()#+-]*[0-9][0-9 ()#+-]*"),
+        "a phone number: digits, spaces and ( ) # + - only, at least one digit, e.g. +1 (555) 010-9999",
+    ),
+    "SUPPORT": (
+        re.compile(r"[0-9a-fA-F]{32}"),
+        "a 32-character hex Open Channel code: exactly 32 of 0-9 a-f A-F",
+    ),
 }
-CONTEXT_RULE = re.compile(r"(ALL|USER|CHAT|BOT|LINES|CALL)(-admin)?")
+"""JS_PARAM per JS_METHOD, as the portal parses it (api-reference/chats/outdated/create-app/imbot-app-register.md)."""
 FLAGS = ("extranet_support", "livechat_support", "iframe_popup", "hidden")
 
 
 @dataclass
 class Translation:
-    """Title and texts of the app in one language (LANG entry)."""
+    """Title and texts of the app in one language (one LANG entry).
+
+    Args:
+        language_id: two lowercase letters, e.g. "en"; each language at most once per app. The docs advise
+            at least "en" and "de".
+        title: the app's name in that language, at least 1 character (the portal skips entries without one).
+        description: the tooltip text; optional.
+        copyright: IFRAME apps: the author shown in the frame; optional.
+    """
 
     language_id: pulumi.Input[str]
     title: pulumi.Input[str]
@@ -44,7 +80,40 @@ class Translation:
 
 @dataclass
 class ChatAppArgs:
-    """Arguments of a ChatApp: either `iframe` (IFRAME app) or `js_method` + `js_param` (JS app)."""
+    """Arguments of a ChatApp: an IFRAME app (`iframe`) or a JS app (`js_method` + `js_param`), never both.
+
+    `pulumi preview` checks every rule below before any request; each argument may also be a Pulumi output.
+
+    Args:
+        bot_id: the bot that owns the app, e.g. `bot.bot_id`; a whole number of at least 1. Changing it
+            replaces the app.
+        code: the app's code, unique per bot: 1 to 255 characters, not only spaces. Changing it replaces the app.
+        translations: a list of at least one Translation, language ids unique.
+        iframe: IFRAME app: the page the icon opens. An https:// URL with a real host (a DNS name or an IP
+            address), without user:password@ and without whitespace or control characters anywhere.
+        iframe_width: IFRAME app: frame width in px, a whole number of at least 250 (the portal would silently
+            raise a smaller one); default 320.
+        iframe_height: IFRAME app: frame height in px, a whole number of at least 50; default 250.
+        hash: IFRAME app, required: exactly 32 characters (the portal would cut a longer one); your page uses
+            it to check the request's signature. Stored as a secret.
+        js_method: JS app: "PUT" puts a command into the input field, "SEND" sends it, "CALL" dials a phone
+            number, "SUPPORT" opens an Open Channel support chat.
+        js_param: JS app, what js_method acts on. PUT and SEND: "/" and at least 2 of A-Z a-z 0-9 _ + -,
+            optionally followed by parameters, each one space and then one or more of A-Z a-z 0-9 _ + - /
+            (no leading, trailing or double spaces), e.g. "/help topic". CALL: a phone number of digits,
+            spaces and ( ) # + -, at least one digit. SUPPORT: the Open Channel's code, exactly 32 hex digits.
+        icon_path: a PNG of exactly 108x66 px (left half inactive, right half active), at most 1 MiB, relative
+            to the program's working directory; its size is checked before it is read. Without an icon the
+            portal groups the app under "Chat Applications"; removing it later keeps the old icon.
+        context: where the icon shows: "ALL" (default), "USER" (one-to-one chats), "CHAT" (group chats),
+            "BOT" (chats with this bot), "LINES" (Open Channels) or "CALL" (telephony chats); each with the
+            suffix "-admin" (e.g. "BOT-admin") shows it to administrators only.
+        extranet_support: whether extranet users get the app; default False.
+        livechat_support: whether the app works in Open Channel live chats; default False.
+        iframe_popup: IFRAME app: the frame stays open, movable, while the user switches dialogs; default False.
+        hidden: keep the icon off the input panel (the app is then opened from message buttons); default
+            False. Changing it replaces the app.
+    """
 
     bot_id: pulumi.Input[int]
     code: pulumi.Input[str]
@@ -53,10 +122,10 @@ class ChatAppArgs:
     iframe_width: pulumi.Input[int] | None = None
     iframe_height: pulumi.Input[int] | None = None
     hash: pulumi.Input[str] | None = None
-    js_method: pulumi.Input[str] | None = None
+    js_method: pulumi.Input[JsMethod] | None = None
     js_param: pulumi.Input[str] | None = None
     icon_path: pulumi.Input[str] | None = None
-    context: pulumi.Input[str] | None = None
+    context: pulumi.Input[Context] | None = None
     extranet_support: pulumi.Input[bool] | None = None
     livechat_support: pulumi.Input[bool] | None = None
     iframe_popup: pulumi.Input[bool] | None = None
@@ -75,21 +144,23 @@ class TranslationModel(LanguageModel):
 
 
 class ChatAppModel(BaseModel):
-    """Per-field rules of ChatApp inputs (facts §5.1)."""
+    """Per-field rules of ChatApp inputs (api-reference/chats/outdated/create-app/imbot-app-register.md)."""
 
-    model_config = ConfigDict(extra="ignore")
-    bot_id: Annotated[int, at_least(1, "(a bot id from imbot.register)")]
+    model_config = ConfigDict(extra="ignore", strict=True)
+    bot_id: Annotated[WholeNumber, at_least(1, "(a bot id from imbot.register)")]
     code: Annotated[str, Field(min_length=1, max_length=255, pattern=r"\S")]
     translations: Annotated[list[TranslationModel], AT_LEAST_ONE, UNIQUE_LANGUAGES]
     iframe: HttpsUrl | None = None
-    iframe_width: Annotated[int, at_least(250, "px; the portal would silently raise it")] | None = None
-    iframe_height: Annotated[int, at_least(50, "px; the portal would silently raise it")] | None = None
+    iframe_width: Annotated[WholeNumber, at_least(250, "px; the portal would silently raise it")] | None = None
+    iframe_height: Annotated[WholeNumber, at_least(50, "px; the portal would silently raise it")] | None = None
     hash: Annotated[str, AfterValidator(_exact_length)] | None = None
-    js_method: Literal["PUT", "SEND", "CALL", "SUPPORT"] | None = None
+    js_method: JsMethod | None = None
     js_param: str | None = None
     icon_path: str | None = None
     icon_base64: str | None = None
-    context: Annotated[str, full_match(CONTEXT_RULE, "ALL, USER, CHAT, BOT, LINES or CALL, optionally -admin")] = "ALL"
+    context: Annotated[
+        Context, one_of(Context, 'ALL, USER, CHAT, BOT, LINES or CALL, each optionally with "-admin" (e.g. BOT-admin)')
+    ] = "ALL"
     extranet_support: StrictBool = False
     livechat_support: StrictBool = False
     iframe_popup: StrictBool = False
@@ -127,7 +198,7 @@ class ChatAppProvider(BitrixProvider):
             failures += [(k, "applies to IFRAME apps only") for k in IFRAME_ONLY if k in values]
         elif "hash" not in values and "hash" not in unknown:
             failures.append(("hash", "is required for IFRAME apps (32 characters, used to sign requests)"))
-        if "icon_path" in values and "icon_base64" not in unknown:
+        if isinstance(values.get("icon_path"), str) and "icon_base64" not in unknown:
             failures += image_failures("icon_path", values.get("icon_base64"), ["PNG"], exact=ICON_SIZE)
         return failures
 
@@ -138,7 +209,7 @@ class ChatAppProvider(BitrixProvider):
             return [("js_method" if method is None else "js_param", "JS apps need both js_method and js_param")]
         rule = JS_PARAM_RULES.get(str(method))
         if rule is not None and not rule[0].fullmatch(str(param)):
-            return [("js_param", f"for js_method {method} must be {rule[1]}")]
+            return [("js_param", f"for js_method {method} must be {rule[1]}; got {param!r}")]
         return []
 
     def defaults(self, values: dict[str, Any], unknown: set[str]) -> dict[str, Any]:
@@ -206,32 +277,49 @@ class ChatAppProvider(BitrixProvider):
 
 
 class ChatApp(Resource, module="bitrix24", name="ChatApp"):
-    """A Bitrix24 chat application hung on a bot; `app_id` is its portal id."""
+    """A Bitrix24 chat application: an icon in a bot's chats that sends a command or opens your page.
+
+    Portal methods imbot.app.register / update / unregister (api-reference/chats/outdated/chat-apps.md);
+    they work in the old messenger only. Changing bot_id, code, hidden or the kind (IFRAME or JS) replaces
+    the app; any other change is one imbot.app.update. An app with the same bot and code that already
+    exists is taken over (the portal cannot list apps).
+
+    Outputs: app_id (the portal id) and every argument as checked, defaults filled in (iframe_width 320,
+    iframe_height 250, context "ALL", flags False); hash is a secret.
+
+    Every argument's rule: ChatAppArgs, shown with __init__ below.
+    """
 
     app_id: pulumi.Output[int]
     bot_id: pulumi.Output[int]
     code: pulumi.Output[str]
+    translations: pulumi.Output[list[dict[str, str]]]
+    iframe: pulumi.Output[str | None]
+    iframe_width: pulumi.Output[int | None]
+    iframe_height: pulumi.Output[int | None]
+    hash: pulumi.Output[str | None]
+    js_method: pulumi.Output[JsMethod | None]
+    js_param: pulumi.Output[str | None]
+    icon_path: pulumi.Output[str | None]
+    icon_base64: pulumi.Output[str | None]
+    """The icon file as sent to the portal (ICON_FILE)."""
+    context: pulumi.Output[Context]
+    extranet_support: pulumi.Output[bool]
+    livechat_support: pulumi.Output[bool]
+    iframe_popup: pulumi.Output[bool]
+    hidden: pulumi.Output[bool]
 
     def __init__(self, resource_name: str, args: ChatAppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        """Declare a chat app named `resource_name` (unique in the stack) with `args`, a ChatAppArgs."""
+        args = require("ChatApp", resource_name, "args", args, ChatAppArgs)
         refuse_import("ChatApp", opts)
-        declare("ChatApp", resource_name, {"bot_id": bot_reference(args.bot_id), "code": args.code})
+        identity = declare("ChatApp", resource_name, {"bot_id": args.bot_id, "code": args.code})
         props: dict[str, Any] = {
-            "bot_id": args.bot_id,
-            "code": args.code,
-            "iframe": args.iframe,
-            "iframe_width": args.iframe_width,
-            "iframe_height": args.iframe_height,
+            **fields_of(args),
+            **identity,
             "hash": None if args.hash is None else pulumi.Output.secret(args.hash),
-            "js_method": args.js_method,
-            "js_param": args.js_param,
-            "icon_path": args.icon_path,
-            "icon_base64": read_image_base64(args.icon_path),
-            "context": args.context,
-            "extranet_support": args.extranet_support,
-            "livechat_support": args.livechat_support,
-            "iframe_popup": args.iframe_popup,
-            "hidden": args.hidden,
-            "translations": [_translation_props(t) for t in args.translations],
+            "icon_base64": read_file_base64(args.icon_path, ICON_LIMIT),
+            "translations": entries("ChatApp", resource_name, "translations", args.translations, Translation),
             "app_id": None,
         }
         secret = pulumi.ResourceOptions(additional_secret_outputs=["hash"])
@@ -239,10 +327,4 @@ class ChatApp(Resource, module="bitrix24", name="ChatApp"):
         self.app_id = self.id.apply(int)
 
 
-def _translation_props(t: Translation) -> dict[str, Any]:
-    return {
-        "language_id": t.language_id,
-        "title": t.title,
-        "description": t.description,
-        "copyright": t.copyright,
-    }
+document(ChatApp, ChatAppArgs)

@@ -139,6 +139,31 @@ def assert_preview_rejects(project: Project, emulator: EmulatorControl, field: s
     assert emulator.journal("") == []
 
 
+GENERIC_ERRORS = ("Resource monitor has terminated", "an unhandled error occurred")
+"""Pulumi's own follow-up errors once a program or a check failed; they never say what was wrong."""
+
+
+def first_error(run: Run) -> str:
+    """The first error a user reads about the cause, from the diagnostics of `preview --json`."""
+    for doc in json_documents(run.stdout):
+        for diagnostic in doc.get("diagnostics") or []:
+            message = str(diagnostic["message"])
+            if diagnostic.get("severity") == "error" and not any(g in message for g in GENERIC_ERRORS):
+                return message
+    raise AssertionError(f"no error diagnostic in the output:\n{run.output}")
+
+
+def assert_preview_fails(project: Project, emulator: EmulatorControl, *texts: str) -> str:
+    """`pulumi preview` fails, its first error holds every one of `texts`, and nothing reached the portal."""
+    run = project.preview(check=False)
+    assert run.code != 0
+    first = first_error(run)
+    missing = [text for text in texts if text not in first]
+    assert not missing, f"{missing} not in the first error:\n{first}"
+    assert emulator.journal("") == []
+    return first
+
+
 def assert_preview_fails_on_config(project: Project, emulator: EmulatorControl, problem: str) -> None:
     """`pulumi preview` fails with `problem` as a configuration problem of the resource, and nothing was sent."""
     run = project.preview(check=False)

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from .conftest import ProjectFactory
-from .harness import EmulatorControl, Project, assert_preview_rejects
+from .harness import EmulatorControl, Project, assert_preview_fails, assert_preview_rejects
 
 BOT: dict[str, Any] = {
     "code": "echo",
@@ -121,7 +121,10 @@ INVALID: list[tuple[dict[str, Any], str, str]] = [
     ({"properties": {"name": "x", "email": "nope"}}, "properties", ".email: must be an e-mail address"),
     ({"properties": {"name": "x", "birthday": "2020-13-01"}}, "properties", ".birthday: must be a date"),
     ({"properties": {"name": "x", "gender": "X"}}, "properties", ".gender: Input should be 'M' or 'F'"),
-    ({"properties": {"name": "x", "www": "ftp://x"}}, "properties", ".www: must be an http(s):// URL"),
+    ({"properties": {"name": "x", "www": "http://x.example"}}, "properties", ".www: must be an https:// URL"),
+    ({"event_handler": "https://bot:pw@example.com/e"}, "event_handler", "this one has user info before '@'"),
+    ({"type": 5}, "type", "Input should be 'B', 'O', 'H' or 'S'"),
+    ({"openline": "no"}, "openline", "must be true or false, got the text 'no'"),
     ({"properties": {"name": "x", "photo_path": "none.png"}}, "properties", ".photo_path: file not found"),
 ]
 
@@ -133,6 +136,16 @@ def test_invalid_arguments_fail_preview_before_any_request(
     spec = {k: v for k, v in {**BOT, **change}.items() if v is not None}
     project.program(program({"bot": spec}))
     assert_preview_rejects(project, emulator, field, rule)
+
+
+def test_missing_code_and_properties_fail_preview(project: Project, emulator: EmulatorControl) -> None:
+    project.program(program({"bot": {**BOT, "code": None}}))
+    assert_preview_fails(project, emulator, "property code value", "is required")
+    project.program(
+        "from pulumi_bitrix24 import Bot, BotArgs\n"
+        "Bot('bot', BotArgs(code='echo', event_handler='https://example.com/e', properties=None))\n"
+    )
+    assert_preview_fails(project, emulator, "Bot 'bot': properties must be a BotProperties(...), got None")
 
 
 def test_client_id_and_webhook_code_stay_out_of_state_and_output(project: Project, emulator: EmulatorControl) -> None:

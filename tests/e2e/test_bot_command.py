@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from .conftest import ProjectFactory
-from .harness import EmulatorControl, Project, assert_preview_rejects
+from .harness import EmulatorControl, Project, assert_preview_fails, assert_preview_rejects
 
 COMMAND: dict[str, Any] = {
     "command": "help",
@@ -116,7 +116,8 @@ def test_lost_register_answer_is_not_retried(project: Project, emulator: Emulato
     run = project.up(check=False)
     assert run.code != 0
     assert "the portal did not answer, and command /help of bot" in run.output
-    assert "so it was not created): there is nothing to clean up. Run `pulumi up` again." in run.output
+    assert "is not on the bot yet (looked" in run.output
+    assert "run `pulumi up` again. If the portal finished the request after all" in run.output
     assert emulator.writes() == ["imbot.command.register"]
     assert stored_commands(emulator) == {}
 
@@ -177,7 +178,7 @@ def test_5xx_before_the_work_fails_clearly_and_the_rerun_creates_one(
     project.program(program({"help": COMMAND}))
     run = project.up(check=False)
     assert run.code != 0
-    assert "the portal answered INTERNAL_SERVER_ERROR, and command /help of bot" in run.output
+    assert "the portal answered INTERNAL_SERVER_ERROR and command /help of bot" in run.output
     assert "is not on the bot (looked 1 time over 0.0 s), so it was not created" in run.output
     assert stored_commands(emulator) == {}
     assert [r for r in project.resources() if r["type"].endswith(":BotCommand")] == []
@@ -206,7 +207,12 @@ INVALID: list[tuple[dict[str, Any], str, str]] = [
     ({"event_command_add": "http://e.com"}, "event_command_add", "must be an https:// URL"),
     ({"translations": []}, "translations", "at least 1 item"),
     ({"translations": [{"language_id": "english", "title": "x"}]}, "translations", "[0].language_id: must be a two"),
-    ({"common": "yes"}, "common", "valid boolean"),
+    ({"common": "yes"}, "common", "must be true or false, got the text 'yes'"),
+    (
+        {"event_command_add": "https://example.com/c\r\nX: 1"},
+        "event_command_add",
+        "characters anywhere; this one has '",
+    ),
 ]
 
 
@@ -216,6 +222,17 @@ def test_invalid_arguments_fail_preview_before_any_request(
 ) -> None:
     project.program(program({"help": {**COMMAND, **change}}))
     assert_preview_rejects(project, emulator, field, rule)
+
+
+def test_missing_translations_and_a_text_bot_id_fail_preview(project: Project, emulator: EmulatorControl) -> None:
+    project.program(
+        "from pulumi_bitrix24 import BotCommand, BotCommandArgs\n"
+        "BotCommand('help', BotCommandArgs(bot_id=7, command='help', event_command_add='https://example.com/c',\n"
+        "    translations=None))\n"
+    )
+    assert_preview_fails(project, emulator, "BotCommand 'help': translations must be a list of CommandTranslation(...)")
+    project.program(program({"help": COMMAND}).replace("require_int('botId')", "require('botId')"))
+    assert_preview_fails(project, emulator, "property bot_id value", "must be a whole number, got the text")
 
 
 def test_client_id_and_webhook_code_stay_out_of_state_and_output(project: Project, emulator: EmulatorControl) -> None:

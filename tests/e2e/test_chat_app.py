@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from pulumi_bitrix24._rules import URL_RULE
+
 from .conftest import ProjectFactory
-from .harness import REPO, EmulatorControl, Project, assert_preview_fails_on_config, assert_preview_rejects
+from .harness import (
+    REPO,
+    EmulatorControl,
+    Project,
+    assert_preview_fails,
+    assert_preview_fails_on_config,
+    assert_preview_rejects,
+)
 
 FRAME_HASH = "0123456789abcdef0123456789abcdef"
 ICON = REPO / "examples" / "quickstart" / "icon.png"
@@ -279,6 +291,9 @@ INVALID_JS: list[tuple[dict[str, Any], str, str]] = [
         "for js_method SUPPORT must be a 32-character hex",
     ),
     ({"js_method": "OPEN"}, "js_method", "Input should be 'PUT', 'SEND', 'CALL' or 'SUPPORT'"),
+    ({"js_param": "/help "}, "js_param", "each one space and then one or more of A-Z a-z 0-9 _ + - / (no leading"),
+    ({"js_param": "/h"}, "js_param", "and at least 2 of A-Z a-z 0-9 _ + -, optionally followed by parameters"),
+    ({"js_method": "PUT", "js_param": "/a!b"}, "js_param", "for js_method PUT must be a command"),
     ({"iframe_width": 300}, "iframe_width", "applies to IFRAME apps only"),
 ]
 
@@ -303,6 +318,68 @@ def test_invalid_arguments_fail_preview_before_any_request(
     bot = str(change["bot_id_literal"]) if "bot_id_literal" in change else "pulumi.Config().require_int('botId')"
     project.program(program({"app": spec}, bot_id=bot))
     assert_preview_rejects(project, emulator, field, rule)
+
+
+UNSAFE_URLS = [
+    ("https://deploy:hunter2@example.com/frame", "this one has user info before '@'"),
+    ("https://exa mple.com/frame", "this one has ' ' at position 11"),
+    ("https://example.com/frame\r\nX-Injected: 1", "this one has '\\r' at position 25"),
+]
+
+
+@pytest.mark.parametrize(("url", "problem"), UNSAFE_URLS, ids=["userinfo", "space-in-host", "crlf"])
+def test_unsafe_urls_fail_preview(project: Project, emulator: EmulatorControl, url: str, problem: str) -> None:
+    project.program(program({"app": {**IFRAME_APP, "iframe": url}}))
+    assert_preview_fails(project, emulator, "property iframe value", URL_RULE, problem)
+
+
+def test_missing_translations_fail_the_program(project: Project, emulator: EmulatorControl) -> None:
+    project.program(
+        "import pulumi\n"
+        "from pulumi_bitrix24 import ChatApp, ChatAppArgs\n"
+        "ChatApp('app', ChatAppArgs(bot_id=pulumi.Config().require_int('botId'), code='x', js_method='SEND',\n"
+        "    js_param='/help', translations=None))\n"
+    )
+    assert_preview_fails(project, emulator, "ChatApp 'app': translations must be a list of Translation(...), got None")
+
+
+def atime_moves_on_read(folder: Path) -> bool:
+    """Whether this file system records reads in the access time (relatime does when atime predates mtime)."""
+    probe = folder / "atime-probe"
+    probe.write_bytes(b"x")
+    os.utime(probe, (1_000_000_000, time.time()))
+    probe.read_bytes()
+    return probe.stat().st_atime != 1_000_000_000
+
+
+def test_huge_icon_is_refused_by_its_size_without_being_read(project: Project, emulator: EmulatorControl) -> None:
+    huge = project.root / "huge.png"
+    with huge.open("wb") as file:
+        file.truncate(2**30)  # sparse: 1 GiB on paper, nothing on disk
+    os.utime(huge, (1_000_000_000, time.time()))
+    project.program(program({"app": {**IFRAME_APP, "icon_path": "huge.png"}}))
+    started = time.monotonic()
+    assert_preview_fails(project, emulator, "property icon_path value {huge.png}", "must be at most 1 MiB", "got 1 GiB")
+    # Reading it took 31 s and 7 GB; a stat takes nothing, so the whole preview stays as quick as any other.
+    assert time.monotonic() - started < 20
+    if atime_moves_on_read(project.root):
+        assert huge.stat().st_atime == 1_000_000_000, "the icon was read"
+
+
+def test_numbers_go_on_the_wire_as_integers(project: Project, emulator: EmulatorControl, bot_id: int) -> None:
+    """Pulumi hands the provider 350 as 350.0; the portal must get 350, as the docs' examples send it."""
+    project.program(program({"frame": IFRAME_APP}))
+    project.up()
+    project.program(program({"frame": {**IFRAME_APP, "iframe_width": 400}}))
+    project.up()
+    register, *updates = emulator.journal()
+    assert [call["method"] for call in updates] == ["imbot.app.update"] * 2
+    assert register["params"]["BOT_ID"] == bot_id and isinstance(register["params"]["BOT_ID"], int)
+    for call in (register, *updates):
+        fields = call["params"].get("FIELDS", call["params"])
+        assert isinstance(fields["IFRAME_WIDTH"], int) and isinstance(fields["IFRAME_HEIGHT"], int), call
+    assert all(isinstance(call["params"]["APP_ID"], int) for call in updates)
+    assert updates[-1]["params"]["FIELDS"]["IFRAME_WIDTH"] == 400
 
 
 def test_transient_failures_are_retried(project: Project, emulator: EmulatorControl) -> None:

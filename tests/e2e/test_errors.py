@@ -118,4 +118,4 @@ def test_a_provider_bug_keeps_its_traceback(new_project: ProjectFactory, emulato
     run = up(project)
     assert first_error(run, "pulumi-python:dynamic:Resource (buggy)") == "error: Traceback (most recent call last):"
     assert "RuntimeError: injected provider bug" in run.output
-    assert [call["method"] for call in emulator.journal()] == ["imbot.app.register", "imbot.app.update"]
+    assert emulator.methods() == ["imbot.app.register", "imbot.app.update"]

@@ -49,7 +49,7 @@ def test_ledger_remembers_owned_absent_and_taken_separately() -> None:
 # --- program-side identities ---------------------------------------------------------------------
 @pytest.fixture
 def fresh_program(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Empty program registries, and an event loop for making Outputs as a Pulumi program has one."""
+    """Empty program-side registries, and an event loop for Outputs (an earlier asyncio.run may have left none)."""
     monkeypatch.setattr(_program, "_declared", {})
     monkeypatch.setattr(_program, "_bot_outputs", {})
     loop = asyncio.new_event_loop()
