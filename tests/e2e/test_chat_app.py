@@ -372,14 +372,18 @@ def test_numbers_go_on_the_wire_as_integers(project: Project, emulator: Emulator
     project.up()
     project.program(program({"frame": {**IFRAME_APP, "iframe_width": 400}}))
     project.up()
-    register, *updates = emulator.journal()
-    assert [call["method"] for call in updates] == ["imbot.app.update"] * 2
-    assert register["params"]["BOT_ID"] == bot_id and isinstance(register["params"]["BOT_ID"], int)
-    for call in (register, *updates):
-        fields = call["params"].get("FIELDS", call["params"])
-        assert isinstance(fields["IFRAME_WIDTH"], int) and isinstance(fields["IFRAME_HEIGHT"], int), call
-    assert all(isinstance(call["params"]["APP_ID"], int) for call in updates)
-    assert updates[-1]["params"]["FIELDS"]["IFRAME_WIDTH"] == 400
+    create, update = emulator.journal()
+    # The create is one batch: its calls travel as query strings, where 350 must read "350", not "350.0".
+    register, converge = (c["params"] for c in create["params"]["cmd"].values())
+    assert (register["BOT_ID"], register["IFRAME_WIDTH"], converge["FIELDS"]["IFRAME_HEIGHT"]) == (
+        str(bot_id),
+        str(IFRAME_APP["iframe_width"]),
+        str(IFRAME_APP["iframe_height"]),
+    )
+    assert update["method"] == "imbot.app.update"
+    fields = update["params"]["FIELDS"]
+    assert isinstance(update["params"]["APP_ID"], int) and fields["IFRAME_WIDTH"] == 400
+    assert isinstance(fields["IFRAME_WIDTH"], int) and isinstance(fields["IFRAME_HEIGHT"], int)
 
 
 def test_transient_failures_are_retried(project: Project, emulator: EmulatorControl) -> None:
