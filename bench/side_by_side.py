@@ -43,17 +43,7 @@ def provider_program(apps: int, title: str) -> str:
 
 def floor_program(apps: int, title: str) -> str:
     """As many dynamic resources, doing nothing: what the engine and the dynamic runtime cost by themselves."""
-    return (
-        "from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider, UpdateResult\n"
-        "class Nothing(ResourceProvider):\n"
-        "    def create(self, props): return CreateResult('1', props)\n"
-        "    def diff(self, _id, olds, news): return DiffResult(changes=olds.get('t') != news.get('t'))\n"
-        "    def update(self, _id, olds, news): return UpdateResult(news)\n"
-        "class Thing(Resource):\n"
-        "    def __init__(self, name, t): super().__init__(Nothing(), name, {'t': t})\n"
-        f"for i in range({apps + 1}):\n"
-        f"    Thing(f'thing{{i}}', '{title}')\n"
-    )
+    return f"from floor_provider import Thing\nfor i in range({apps + 1}):\n    Thing(f'thing{{i}}', {title!r})\n"
 
 
 def pulumi_phases(project: Project, emulator: EmulatorControl, make: Callable[[int, str], str], apps: int) -> list[Any]:
@@ -106,6 +96,7 @@ def project_for(root: Path, name: str, emulator: EmulatorControl, plan: str) -> 
     backend = root / f"backend-{name}"
     backend.mkdir()
     env = offline_env(pulumi_bin_dir(), root / "home", backend, emulator.info.ca_bundle)
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parent)  # the floor's provider, for program and provider
     project = Project(root / name, env, name)
     project.config("bitrix24:webhookUrl", emulator.info.webhook_url, secret=True)
     project.config("bitrix24:clientId", emulator.info.client_id, secret=True)

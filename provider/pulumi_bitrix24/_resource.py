@@ -188,7 +188,8 @@ TYPE_RULES = {
 
 
 def _pydantic_failures(error: ValidationError) -> list[Failure]:
-    """One failure per broken field: the top-level input, with any inner path (`[0].title`) in the reason."""
+    """One failure per broken field. A field inside a structure (`properties.color`, `translations[0].title`) is
+    reported on the resource with its full path, since Pulumi would print the whole structure's value."""
     failures = []
     for item in error.errors():
         field, *inner = [str(part) for part in item["loc"]] or ["arguments"]
@@ -196,7 +197,7 @@ def _pydantic_failures(error: ValidationError) -> list[Failure]:
         if item["type"] in TYPE_RULES and item["type"] != "missing":
             rule += f", got {kind_of(item['input'])}"
         path = "".join(f"[{part}]" if part.isdigit() else f".{part}" for part in inner)
-        failures.append((field, f"{path}: {rule}" if path else rule))
+        failures.append(("", f"{field}{path}: {rule}") if path else (field, rule))
     return failures
 
 

@@ -124,13 +124,7 @@ def test_lost_register_answer_is_not_retried(project: Project, emulator: Emulato
 
 def test_pre_existing_command_is_refused_then_adopted(project: Project, emulator: EmulatorControl) -> None:
     bot_id = int(project.cli("config", "get", "botId").stdout)
-    existing = emulator.call(
-        "imbot.command.register",
-        BOT_ID=bot_id,
-        COMMAND="help",
-        EVENT_COMMAND_ADD="https://example.com/old",
-        LANG=[{"LANGUAGE_ID": "en", "TITLE": "Old"}],
-    )["result"]
+    existing = emulator.make_command(bot_id, "help")
     emulator.clear_journal()
     project.program(program({"help": COMMAND}))
     for run in (project.preview(check=False), project.up(check=False)):

@@ -269,13 +269,7 @@ def test_an_app_declared_again_with_the_bots_id_as_a_number_fails_preview(
 
 def test_renaming_onto_an_existing_command_fails_even_with_adopt(project: Project, emulator: EmulatorControl) -> None:
     bot_id = portal_ids(emulator)["bots"][0]
-    other = emulator.call(
-        "imbot.command.register",
-        BOT_ID=bot_id,
-        COMMAND="extra",
-        EVENT_COMMAND_ADD="https://example.com/x",
-        LANG=[{"LANGUAGE_ID": "en", "TITLE": "Extra"}],
-    )["result"]
+    other = emulator.make_command(bot_id, "extra")
     emulator.clear_journal()
     program = stack_program().replace('command="help"', 'command="extra", adopt=True')
     project.program(program)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import builtins
+import re
 import string
 import time
 from pathlib import Path
@@ -37,7 +38,10 @@ PATH = st.text(alphabet=string.ascii_letters + string.digits + "/-_.~%?=&", max_
 
 
 def failures(provider: Any, props: dict[str, Any]) -> dict[str, str]:
-    return {f.property: f.reason for f in provider.check({}, props).failures}
+    """Each failure's reason by the input it names; one inside a structure names it at the start of its reason."""
+    return {
+        f.property or re.split(r"[.\[]", f.reason, maxsplit=1)[0]: f.reason for f in provider.check({}, props).failures
+    }
 
 
 # --- the URL rule --------------------------------------------------------------------------------
