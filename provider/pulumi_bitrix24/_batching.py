@@ -13,13 +13,16 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
 MAX_BATCH = 50
 """Sub-calls per batch request (ERROR_BATCH_LENGTH_EXCEEDED beyond it)."""
+GATHER_SECONDS = 0.05
+"""The longest a request waits for the calls of other operations in progress."""
 
 
 @dataclass(frozen=True)
@@ -73,23 +76,40 @@ class Coalescer:
         pace: Callable[[], float],
         sleep: Callable[[float], None] = time.sleep,
         failure_of: Callable[[BaseException, str], BaseException] = lambda exc, _method: exc,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._send_one = send_one
         self._send_batch = send_batch
         self._pace = pace
         self._sleep = sleep
+        self._clock = clock
         self._failure_of = failure_of
         """How the failure of a whole batch request reads as the failure of one method in it."""
         self._cv = threading.Condition()
         self._queue: list[_Entry] = []
         self._busy = False
         self._keys = itertools.count()
+        self._working = 0
+
+    @contextmanager
+    def operation(self) -> Iterator[None]:
+        """Mark a resource operation in progress: a request about to leave waits briefly for the calls of the
+        other operations in progress, so that they share it; with no other operation, nothing waits."""
+        with self._cv:
+            self._working += 1
+        try:
+            yield
+        finally:
+            with self._cv:
+                self._working -= 1
+                self._cv.notify_all()
 
     def submit(self, calls: list[SubCall]) -> list[Outcome]:
         """Run a group of calls (later ones may refer to earlier ones with Ref) and wait for their outcomes."""
         entry = _Entry(calls)
         with self._cv:
             self._queue.append(entry)
+            self._cv.notify_all()
             while self._busy and not entry.done:
                 self._cv.wait()
             if entry.done:
@@ -99,6 +119,7 @@ class Coalescer:
             while not entry.done:  # lead until this caller's own calls are answered, serving the queue in order
                 self._sleep(self._pace())
                 with self._cv:
+                    self._gather()
                     taken = self._take()
                 self._send(taken)
         finally:
@@ -106,6 +127,17 @@ class Coalescer:
                 self._busy = False
                 self._cv.notify_all()
         return entry.outcomes
+
+    def _gather(self) -> None:
+        """Wait up to GATHER_SECONDS while fewer calls are queued than operations are in progress (called with
+        the lock held). The dynamic runtime runs at most 4 operations at once, so this fills a batch with up
+        to 4 operations' calls instead of sending each alone."""
+        deadline = self._clock() + GATHER_SECONDS
+        while len(self._queue) < self._working and sum(len(e.calls) for e in self._queue) < MAX_BATCH:
+            left = deadline - self._clock()
+            if left <= 0:
+                return
+            self._cv.wait(left)
 
     def _take(self) -> list[_Entry]:
         """Whole groups from the head of the queue, up to MAX_BATCH sub-calls (at least one group)."""

@@ -11,6 +11,7 @@ import itertools
 import random
 import ssl
 import threading
+from contextlib import AbstractContextManager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -171,6 +172,10 @@ class Client:
         self._session.headers.update({"Accept": "application/json", "User-Agent": USER_AGENT})
         self._lock = threading.Lock()
         self._coalescer = Coalescer(self._post, self._post_batch, self._bucket.reserve, failure_of=_as_failure_of)
+
+    def operation(self) -> AbstractContextManager[None]:
+        """Mark a resource operation in progress, so that its calls and those of its neighbours share requests."""
+        return self._coalescer.operation()
 
     @property
     def is_webhook(self) -> bool:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import inspect
 import io
 import json
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar, cast
 
 import pulumi
 from PIL import Image, UnidentifiedImageError
@@ -201,6 +202,20 @@ def _pydantic_failures(error: ValidationError) -> list[Failure]:
     return failures
 
 
+Method = TypeVar("Method", bound=Callable[..., Any])
+
+
+def operation(method: Method) -> Method:
+    """Run a provider method as one resource operation of the portal's client (see Coalescer.operation)."""
+
+    @functools.wraps(method)
+    def run(self: BitrixProvider, *args: Any, **kwargs: Any) -> Any:
+        with self.client().operation():
+            return method(self, *args, **kwargs)
+
+    return cast(Method, run)
+
+
 @dataclass(frozen=True)
 class Existing:
     """An object found on the portal under the identity a resource declares."""
@@ -317,6 +332,7 @@ class BitrixProvider(ResourceProvider):
     def identity_key(self, props: dict[str, Any]) -> tuple[Any, ...]:
         return tuple(whole(props.get(k)) for k in self.identity)
 
+    @operation
     def takeover_failures(self, props: dict[str, Any], moved: bool) -> list[Failure]:
         """Refuse, at preview, to create or rename onto what already exists (a create may adopt it)."""
         field = self.identity[-1]
@@ -415,6 +431,7 @@ class BitrixProvider(ResourceProvider):
         declared = {k: v for k, v in props.items() if k in self.inputs() and v is not None}
         return {**props, **self.model.model_validate(declared).model_dump(exclude_none=True)}
 
+    @operation
     def create(self, props: dict[str, Any]) -> CreateResult:
         """Create, or adopt what exists when the program says so; never take an object over silently."""
         props = self.normalized(props)
@@ -437,6 +454,7 @@ class BitrixProvider(ResourceProvider):
         LEDGER.record(portal, self.kind, object_id)
         return CreateResult(str(object_id), self.outputs(props, object_id, adopted=existing is not None))
 
+    @operation
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         news = self.normalized(news)
         self.converge(int(id_), news)
@@ -446,6 +464,7 @@ class BitrixProvider(ResourceProvider):
         """Every input, the portal id and, where existence can be told, whether the object was adopted."""
         return {**props, self.id_output: object_id, **({"adopted": adopted} if self.lists_existing else {})}
 
+    @operation
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """Unregister; an object that is already gone counts as deleted, one another resource took over is kept."""
         if LEDGER.recorded(self.portal(), self.kind, int(id_)):
@@ -459,6 +478,7 @@ class BitrixProvider(ResourceProvider):
                 raise
 
     # --- refresh ---------------------------------------------------------------------------------
+    @operation
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """What the portal holds now: gone objects leave the state, readable hand edits become drift."""
         current = self.read_back(int(id_), props)

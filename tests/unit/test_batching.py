@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -129,3 +130,29 @@ def test_batches_hold_at_most_fifty_sub_calls_and_never_split_a_group(portal: Fa
 def test_php_query_writes_nested_values_as_php_reads_them() -> None:
     query = php_query({"FIELDS": {"LANG": [{"TITLE": "A b"}], "W": 400.0, "H": None, "N": []}, "ok": True})
     assert parse_qsl(query) == [("FIELDS[LANG][0][TITLE]", "A b"), ("FIELDS[W]", "400"), ("ok", "1")]
+
+
+def test_a_request_waits_briefly_for_the_calls_of_other_operations_in_progress(portal: FakePortal) -> None:
+    subject = coalescer(portal)
+    ready = threading.Barrier(3)
+
+    def operation(i: int) -> None:
+        with subject.operation():
+            ready.wait(5)
+            threading.Event().wait(0.01 * i)  # the three reach the portal a little apart
+            subject.submit([SubCall("m", {"i": i})])
+
+    threads = [threading.Thread(target=operation, args=(i,)) for i in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(5)
+    assert len(portal.requests) == 1 and len(portal.requests[0]) == 3
+
+
+def test_a_lone_operation_does_not_wait(portal: FakePortal) -> None:
+    subject = coalescer(portal)
+    with subject.operation():
+        started = time.monotonic()
+        subject.submit([SubCall("m", {})])
+    assert time.monotonic() - started < 0.04  # well under the gathering window
