@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,8 +22,10 @@ from urllib.parse import urlencode
 
 MAX_BATCH = 50
 """Sub-calls per batch request (ERROR_BATCH_LENGTH_EXCEEDED beyond it)."""
-GATHER_SECONDS = 0.05
-"""The longest a request waits for the calls of other operations in progress."""
+GATHER_SECONDS = 0.08
+"""The longest a request waits for the calls of other operations."""
+PARALLEL_OPERATIONS = 4
+"""Operations Pulumi's dynamic provider server runs at once (max_workers=4 in pulumi/dynamic/__main__.py)."""
 
 
 @dataclass(frozen=True)
@@ -89,20 +92,21 @@ class Coalescer:
         self._queue: list[_Entry] = []
         self._busy = False
         self._keys = itertools.count()
-        self._working = 0
+        self._starts: deque[float] = deque(maxlen=PARALLEL_OPERATIONS)
 
     @contextmanager
     def operation(self) -> Iterator[None]:
-        """Mark a resource operation in progress: a request about to leave waits briefly for the calls of the
-        other operations in progress, so that they share it; with no other operation, nothing waits."""
+        """Mark the start of a resource operation. While operations start in quick succession (a bulk `up`), a
+        request about to leave waits briefly for the calls of its neighbours so that they share it; a lone
+        operation, or one that comes after a pause, never waits."""
         with self._cv:
-            self._working += 1
-        try:
-            yield
-        finally:
-            with self._cv:
-                self._working -= 1
-                self._cv.notify_all()
+            self._starts.append(self._clock())
+        yield
+
+    def _expected(self) -> int:
+        """How many operations' calls the next request should carry: those started within the window."""
+        recent = self._clock() - 2 * GATHER_SECONDS
+        return sum(1 for started in self._starts if started >= recent)
 
     def submit(self, calls: list[SubCall]) -> list[Outcome]:
         """Run a group of calls (later ones may refer to earlier ones with Ref) and wait for their outcomes."""
@@ -129,11 +133,10 @@ class Coalescer:
         return entry.outcomes
 
     def _gather(self) -> None:
-        """Wait up to GATHER_SECONDS while fewer calls are queued than operations are in progress (called with
-        the lock held). The dynamic runtime runs at most 4 operations at once, so this fills a batch with up
-        to 4 operations' calls instead of sending each alone."""
+        """Wait up to GATHER_SECONDS while fewer groups are queued than operations started just now (called
+        with the lock held), so that a request carries up to PARALLEL_OPERATIONS operations' calls."""
         deadline = self._clock() + GATHER_SECONDS
-        while len(self._queue) < self._working and sum(len(e.calls) for e in self._queue) < MAX_BATCH:
+        while len(self._queue) < self._expected() and sum(len(e.calls) for e in self._queue) < MAX_BATCH:
             left = deadline - self._clock()
             if left <= 0:
                 return

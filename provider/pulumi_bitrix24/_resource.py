@@ -13,7 +13,7 @@ import os
 import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 import pulumi
 from PIL import Image, UnidentifiedImageError
@@ -31,7 +31,6 @@ from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 from pydantic import BaseModel, ValidationError
 
-from ._client import Client, client_for
 from ._config import NAMESPACE, Settings, SettingsError, load_settings
 from ._diagnostics import show_expected_failures_as_messages
 from ._errors import (
@@ -43,6 +42,9 @@ from ._errors import (
     with_detail,
 )
 from ._ledger import LEDGER
+
+if TYPE_CHECKING:
+    from ._client import Client
 from ._rules import kind_of
 
 Failure = tuple[str, str]
@@ -264,6 +266,9 @@ class BitrixProvider(ResourceProvider):
         return self._settings or load_settings(None)
 
     def client(self) -> Client:
+        # Imported here: the program process (which imports this module too) never talks to the portal.
+        from ._client import client_for
+
         return client_for(self.settings())
 
     def portal(self) -> str:
