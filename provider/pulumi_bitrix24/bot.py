@@ -198,7 +198,7 @@ class BotProvider(BitrixProvider):
             if isinstance(props.get("photo_path"), str):
                 photo = props.get("photo_base64")
                 found = image_failures("properties", photo, ["PNG", "JPEG"], largest=PHOTO_LIMIT)
-                failures += [("properties", f".photo_path: {reason}") for _, reason in found]
+                failures += [("", f"properties.photo_path: {reason}") for _, reason in found]
         return failures
 
     def defaults(self, values: dict[str, Any], unknown: set[str]) -> dict[str, Any]:
