@@ -174,7 +174,8 @@ def test_a_big_photo_names_the_property(tmp_path: Path) -> None:
     bot = {"code": "b", "event_handler": "https://example.com/e"}
     encoded = file_base64(str(photo), PHOTO_FILE_LIMIT)
     reason = failures(BOTS, {**bot, "properties": {"name": "B", "photo_path": str(photo), "photo_base64": encoded}})
-    assert reason["properties"].startswith("properties.photo_path: must be at most 10 MiB (the portal takes avatars up to")
+    expected = "properties.photo_path: must be at most 10 MiB (the portal takes avatars up to"
+    assert reason["properties"].startswith(expected)
 
 
 def test_a_real_icon_still_passes(tmp_path: Path) -> None:
