@@ -99,6 +99,30 @@ def test_create_iframe_and_js_apps(project: Project, emulator: EmulatorControl, 
     assert sorted(emulator.methods()) == sorted(["imbot.app.register", "imbot.app.update"] * 2)
 
 
+def test_a_create_is_one_request(project: Project, emulator: EmulatorControl) -> None:
+    project.program(program({"helper": JS_APP}))
+    project.up()
+    assert emulator.requests() == 1  # register and the converging update, as one batch
+    assert emulator.methods() == ["imbot.app.register", "imbot.app.update"]
+
+
+def test_creates_sent_together_fail_independently(project: Project, emulator: EmulatorControl, bot_id: int) -> None:
+    apps = {"good0": bot_id, "bad": 999999, "good1": bot_id, "good2": bot_id}
+    project.program(
+        "from pulumi_bitrix24 import ChatApp, ChatAppArgs, Translation\n"
+        + "".join(
+            f"ChatApp({name!r}, ChatAppArgs(bot_id={bot}, code={name!r}, js_method='SEND', js_param='/help',"
+            " translations=[Translation(language_id='en', title='T')]))\n"
+            for name, bot in apps.items()
+        )
+    )
+    run = project.cli("up", "--yes", "--skip-preview", "--continue-on-error", "--json", check=False)
+    assert run.code != 0 and "bot_id 999999 is not a bot on this portal" in run.output
+    on_portal = {app["CODE"] for app in stored_apps(emulator).values()}
+    in_state = {r["outputs"]["code"] for r in project.resources() if r["type"].endswith(":ChatApp")}
+    assert on_portal == in_state == {"good0", "good1", "good2"}
+
+
 def test_no_change_sends_no_request(project: Project, emulator: EmulatorControl) -> None:
     project.program(program({"frame": IFRAME_APP, "helper": JS_APP}))
     project.up()
