@@ -183,12 +183,13 @@ class Client:
 
     def call(self, method: str, params: dict[str, Any], *, idempotent: bool = True) -> Any:
         """Call `method` and return its `result`; retries only what is safe to send again."""
+        token = self._access_token
         try:
             return self._call_with_retries(method, params, idempotent)
         except Bitrix24Error as exc:
-            if exc.code != EXPIRED_TOKEN or not self._can_refresh():
+            if not self._renewable(exc, token):
                 raise
-        self._refresh()
+        self._refresh(token)
         return self._call_with_retries(method, params, idempotent)
 
     def call_group(self, calls: list[SubCall], *, idempotent: bool = True) -> list[Any]:
@@ -197,12 +198,13 @@ class Client:
         A failure of the whole request is retried as a group, where safe; a call that failed on its own is
         retried alone, with the results before it, and so is every call after it.
         """
+        token = self._access_token
         try:
             outcomes = self._group_with_retries(calls, idempotent)
         except Bitrix24Error as exc:
-            if exc.code != EXPIRED_TOKEN or not self._can_refresh():
+            if not self._renewable(exc, token):
                 raise
-            self._refresh()
+            self._refresh(token)
             outcomes = self._group_with_retries(calls, idempotent)
         results: list[Any] = []
         failed = False
@@ -313,21 +315,36 @@ class Client:
             raise error_for(method, "ERROR_UNEXPECTED_ANSWER", f"HTTP {response.status_code}, no result")
         return envelope["result"]
 
+    def _renewable(self, exc: Bitrix24Error, token: str | None) -> bool:
+        """An auth failure that a refresh solves: this call's token expired, or another call has just refreshed
+        it (the portal then no longer knows the old token)."""
+        if self.is_webhook:
+            return False
+        if isinstance(exc, AuthError) and self._access_token != token:
+            return True
+        return exc.code == EXPIRED_TOKEN and self._can_refresh()
+
     def _can_refresh(self) -> bool:
         s = self._settings
         return bool(self._refresh_token and s.oauth_client_id and s.oauth_client_secret)
 
-    def _refresh(self) -> None:
-        """Trade the refresh token for a new pair; the new refresh token replaces the old (settings/oauth/index.md)."""
+    def _refresh(self, expired: str | None) -> None:
+        """Trade the refresh token for a new pair; the new refresh token replaces the old (settings/oauth/index.md).
+
+        One refresh at a time: calls that met the same expired token wait for the first one's refresh and use
+        its new token, since the portal accepts each refresh token only once.
+        """
         s = self._settings
         server = (s.oauth_server_url or "https://oauth.bitrix.info/").rstrip("/")
-        query = {
-            "grant_type": "refresh_token",
-            "client_id": s.oauth_client_id,
-            "client_secret": s.oauth_client_secret,
-            "refresh_token": self._refresh_token,
-        }
         with self._lock:
+            if self._access_token != expired:
+                return
+            query = {
+                "grant_type": "refresh_token",
+                "client_id": s.oauth_client_id,
+                "client_secret": s.oauth_client_secret,
+                "refresh_token": self._refresh_token,
+            }
             try:
                 response = self._session.get(f"{server}/oauth/token/", params=query, timeout=s.timeout_seconds)
                 tokens = response.json()

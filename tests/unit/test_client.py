@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -134,6 +135,34 @@ def test_expired_token_is_refreshed_once_and_rotation_is_kept(portal: Portal, tr
     with pytest.raises(ExpiredTokenError) as caught:
         without_refresh.call("imbot.bot.list", {})
     assert other["access_token"] not in str(caught.value)
+
+
+def test_calls_that_meet_one_expired_token_refresh_it_once(portal: Portal, trust: None) -> None:
+    app = portal.post("_emulator/oauth", json={"lifetime": 3600}).json()
+    client = Client(
+        Settings(
+            portal_url=portal.info.base_url,
+            access_token=app["access_token"],
+            refresh_token=app["refresh_token"],
+            oauth_client_id=app["client_id"],
+            oauth_client_secret=app["client_secret"],
+            oauth_server_url=portal.info.base_url,
+            plan="unlimited",
+        )
+    )
+    portal.post("_emulator/expire-tokens")
+    refreshes: list[str] = []
+    send = client._session.get
+
+    def counted(url: str, **kwargs: Any) -> Any:
+        refreshes.append(url)
+        return send(url, **kwargs)
+
+    client._session.get = counted  # type: ignore[method-assign]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: client.call("imbot.bot.list", {}), range(4)))
+    assert results == [[]] * 4
+    assert len(refreshes) == 1  # a second refresh would send a refresh token the portal already used up
 
 
 @pytest.mark.parametrize(
