@@ -114,7 +114,8 @@ def test_rate_limit_error_after_the_wait_runs_out(portal: Portal, trust: None, m
         webhook_client(portal, max_retries=1).call("imbot.bot.list", {})
 
 
-def test_expired_token_is_refreshed_once_and_rotation_is_kept(portal: Portal, trust: None) -> None:
+def refreshing_client(portal: Portal) -> Client:
+    """A client of a new OAuth app on the emulator, with everything it needs to refresh its token."""
     app = portal.post("_emulator/oauth", json={"lifetime": 3600}).json()
     settings = Settings(
         portal_url=portal.info.base_url,
@@ -125,7 +126,11 @@ def test_expired_token_is_refreshed_once_and_rotation_is_kept(portal: Portal, tr
         oauth_server_url=portal.info.base_url,
         plan="unlimited",
     )
-    client = Client(settings)
+    return Client(settings)
+
+
+def test_expired_token_is_refreshed_once_and_rotation_is_kept(portal: Portal, trust: None) -> None:
+    client = refreshing_client(portal)
     for _ in range(2):  # the second refresh only works with the rotated refresh token
         portal.post("_emulator/expire-tokens")
         assert client.call("imbot.bot.list", {}) == []
@@ -138,18 +143,7 @@ def test_expired_token_is_refreshed_once_and_rotation_is_kept(portal: Portal, tr
 
 
 def test_calls_that_meet_one_expired_token_refresh_it_once(portal: Portal, trust: None) -> None:
-    app = portal.post("_emulator/oauth", json={"lifetime": 3600}).json()
-    client = Client(
-        Settings(
-            portal_url=portal.info.base_url,
-            access_token=app["access_token"],
-            refresh_token=app["refresh_token"],
-            oauth_client_id=app["client_id"],
-            oauth_client_secret=app["client_secret"],
-            oauth_server_url=portal.info.base_url,
-            plan="unlimited",
-        )
-    )
+    client = refreshing_client(portal)
     portal.post("_emulator/expire-tokens")
     refreshes: list[str] = []
     send = client._session.get
