@@ -11,8 +11,9 @@ import itertools
 import random
 import ssl
 import threading
+from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -35,6 +36,8 @@ from ._errors import (
     error_for,
 )
 from ._ratelimit import LeakyBucket, plan_named, with_headroom
+
+Result = TypeVar("Result")
 
 MAX_RETRY_SECONDS = 120.0
 LIMIT_WAIT_SECONDS = 300.0
@@ -183,14 +186,8 @@ class Client:
 
     def call(self, method: str, params: dict[str, Any], *, idempotent: bool = True) -> Any:
         """Call `method` and return its `result`; retries only what is safe to send again."""
-        token = self._access_token
-        try:
-            return self._call_with_retries(method, params, idempotent)
-        except Bitrix24Error as exc:
-            if not self._renewable(exc, token):
-                raise
-        self._refresh(token)
-        return self._call_with_retries(method, params, idempotent)
+        call = SubCall(method, self._owned(method, params))
+        return self._renewing(lambda: self._retrying(idempotent)(lambda: self._coalescer.submit([call])[0].unwrap()))
 
     def call_group(self, calls: list[SubCall], *, idempotent: bool = True) -> list[Any]:
         """Run calls that belong together (a later one may use an earlier result through Ref) in one request.
@@ -198,14 +195,15 @@ class Client:
         A failure of the whole request is retried as a group, where safe; a call that failed on its own is
         retried alone, with the results before it, and so is every call after it.
         """
-        token = self._access_token
-        try:
-            outcomes = self._group_with_retries(calls, idempotent)
-        except Bitrix24Error as exc:
-            if not self._renewable(exc, token):
-                raise
-            self._refresh(token)
-            outcomes = self._group_with_retries(calls, idempotent)
+        owned = [SubCall(c.method, self._owned(c.method, c.params)) for c in calls]
+
+        def attempt() -> list[Outcome]:
+            outcomes = self._coalescer.submit(owned)
+            if all(o.whole for o in outcomes) and outcomes[0].error is not None:
+                raise outcomes[0].error
+            return outcomes
+
+        outcomes = self._renewing(lambda: self._retrying(idempotent)(attempt))
         results: list[Any] = []
         failed = False
         for call, outcome in zip(calls, outcomes, strict=True):
@@ -218,33 +216,26 @@ class Client:
             results.append(self.call(call.method, _with_results(call.params, results), idempotent=idempotent))
         return results
 
-    def _group_with_retries(self, calls: list[SubCall], idempotent: bool) -> list[Outcome]:
-        """Outcomes of the group's calls; raises (after retries) only when the whole request failed."""
-        owned = [SubCall(c.method, self._owned(c.method, c.params)) for c in calls]
-
-        def attempt() -> list[Outcome]:
-            outcomes = self._coalescer.submit(owned)
-            if all(o.whole for o in outcomes) and outcomes[0].error is not None:
-                raise outcomes[0].error
-            return outcomes
-
-        retrying = Retrying(
+    def _retrying(self, idempotent: bool) -> Retrying:
+        """The retry policy of one call or group: what is safe to resend, for how long, how far apart."""
+        return Retrying(
             retry=retry_if_exception(_should_retry(idempotent)),
             stop=_stop(self._settings.max_retries),
             wait=_backoff,
             reraise=True,
         )
-        return retrying(attempt)
 
-    def _call_with_retries(self, method: str, params: dict[str, Any], idempotent: bool) -> Any:
-        retrying = Retrying(
-            retry=retry_if_exception(_should_retry(idempotent)),
-            stop=_stop(self._settings.max_retries),
-            wait=_backoff,
-            reraise=True,
-        )
-        call = SubCall(method, self._owned(method, params))
-        return retrying(lambda: self._coalescer.submit([call])[0].unwrap())
+    def _renewing(self, attempt: Callable[[], Result]) -> Result:
+        """Run `attempt`; when the access token it used has expired, or was just renewed by another call,
+        renew it (once, whoever asks) and run `attempt` again."""
+        token = self._access_token
+        try:
+            return attempt()
+        except Bitrix24Error as exc:
+            if not self._renewable(exc, token):
+                raise
+        self._refresh(token)
+        return attempt()
 
     def _owned(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         """Webhook calls name the owning application in every imbot call, batched or not."""

@@ -398,7 +398,7 @@ class BitrixProvider(ResourceProvider):
 
     def same_identity(self, olds: dict[str, Any], news: dict[str, Any]) -> bool:
         """Whether old and new would collide on the portal, forcing delete-before-create."""
-        return all(olds.get(k) == news.get(k) for k in self.identity)
+        return self.identity_key(olds) == self.identity_key(news)
 
     # --- REST ----------------------------------------------------------------------------------------
     def fields(self, props: dict[str, Any]) -> dict[str, Any]:
@@ -472,10 +472,11 @@ class BitrixProvider(ResourceProvider):
     @operation
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """Unregister; an object that is already gone counts as deleted, one another resource took over is kept."""
-        if LEDGER.recorded(self.portal(), self.kind, int(id_)):
+        portal = self.portal()
+        if LEDGER.recorded(portal, self.kind, int(id_)):
             pulumi.log.info(f"kept {self.kind} {id_} on the portal: another resource of this stack now manages it")
             return
-        LEDGER.release(self.portal(), self.kind, self.identity_key(props))
+        LEDGER.release(portal, self.kind, self.identity_key(props))
         try:
             self.client().call(self.methods[2], {self.id_param: int(id_)})
         except NotFoundError as exc:
