@@ -28,9 +28,20 @@ MIN_SHARE = 0.1
 """The least share of the plan's rate an adaptive bucket slows down to."""
 
 
-def with_headroom(plan: Plan, share: float = 0.95) -> Plan:
-    """The same plan scaled down: a client that aims below the limit never meets it despite timing jitter."""
-    return Plan(plan.name, burst=plan.burst * share, rate=plan.rate * share)
+BURST_MARGIN = 1.0
+"""Requests of the burst a client leaves unused (see with_headroom)."""
+
+
+def with_headroom(plan: Plan, margin: float = BURST_MARGIN) -> Plan:
+    """The plan as a client paces itself: the full rate, and the burst less `margin` requests.
+
+    The client counts a request when it is about to leave; the portal counts it when it arrives, a moment d
+    later. While the portal's bucket holds requests it drains at the same rate as the client's, so d changes
+    nothing. Only after the bucket ran empty can the portal's hold up to rate * d more than the client's (it
+    started draining d later): `margin` requests cover d up to margin / rate (0.5 s on the standard plan).
+    Leaving part of the rate unused instead would cost that share of every long run.
+    """
+    return Plan(plan.name, burst=max(1.0, plan.burst - margin), rate=plan.rate)
 
 
 def plan_named(name: str) -> Plan:
@@ -57,6 +68,11 @@ class LeakyBucket:
         self._level = 0.0
         self._stamp = clock()
         self._lock = threading.Lock()
+
+    @property
+    def limited(self) -> bool:
+        """Whether the plan limits requests at all (plan unlimited does not)."""
+        return self._plan.rate != float("inf")
 
     @property
     def rate(self) -> float:

@@ -35,11 +35,34 @@ def test_unknown_plan_names_the_valid_ones() -> None:
         plan_named("gold")
 
 
-def test_headroom_scales_burst_and_rate(clock: FakeClock) -> None:
+def test_a_client_keeps_the_full_rate_and_leaves_one_request_of_the_burst(clock: FakeClock) -> None:
     bucket = LeakyBucket(with_headroom(PLANS["standard"]), clock)
-    waits = [bucket.reserve() for _ in range(49)]
-    assert waits[:47] == [0.0] * 47
-    assert waits[47:] == pytest.approx([0.5 / 1.9, 1.5 / 1.9])
+    waits = [bucket.reserve() for _ in range(51)]
+    assert waits[:49] == [0.0] * 49
+    assert waits[49:] == pytest.approx([0.5, 1.0])
+
+
+def client_run(clock: FakeClock, client: LeakyBucket, portal: LeakyBucket, delay: float) -> int:
+    """Runs of requests with pauses between, sent one at a time; every other request reaches the portal `delay`
+    after the client counted it, the others at once. Returns how many the portal refused."""
+    refused = 0
+    for index, (requests, pause) in enumerate(((120, 7.3), (3, 0.2), (80, 30.0), (30, 0.45), (60, 0.0))):
+        for number in range(requests):
+            clock.advance(client.reserve() + delay * ((index + number) % 2))
+            refused += not portal.try_acquire()
+        clock.advance(pause)
+    return refused
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.01, 0.2, 0.45])
+def test_a_client_paced_with_headroom_is_never_refused_by_the_portal(clock: FakeClock, delay: float) -> None:
+    portal = LeakyBucket(PLANS["standard"], clock)
+    assert client_run(clock, LeakyBucket(with_headroom(PLANS["standard"]), clock), portal, delay) == 0
+
+
+def test_without_the_margin_a_late_arrival_is_refused(clock: FakeClock) -> None:
+    portal = LeakyBucket(PLANS["standard"], clock)
+    assert client_run(clock, LeakyBucket(with_headroom(PLANS["standard"], margin=0), clock), portal, 0.05) > 0
 
 
 def test_an_adaptive_bucket_halves_on_refusal_and_recovers_on_success(clock: FakeClock) -> None:
