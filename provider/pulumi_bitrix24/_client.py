@@ -20,7 +20,7 @@ import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
-from ._batching import Coalescer, Outcome, Ref, SubCall
+from ._batching import GATHER_SECONDS, Coalescer, Outcome, Ref, SubCall
 from ._config import Settings
 from ._errors import (
     EXPIRED_TOKEN,
@@ -174,7 +174,11 @@ class Client:
         self._session = requests.Session()
         self._session.headers.update({"Accept": "application/json", "User-Agent": USER_AGENT})
         self._lock = threading.Lock()
-        self._coalescer = Coalescer(self._post, self._post_batch, self._bucket.reserve, failure_of=_as_failure_of)
+        # Requests are worth waiting for neighbours only where the plan limits them.
+        gather = GATHER_SECONDS if self._bucket.limited else 0.0
+        self._coalescer = Coalescer(
+            self._post, self._post_batch, self._bucket.reserve, failure_of=_as_failure_of, gather_seconds=gather
+        )
 
     def operation(self) -> AbstractContextManager[None]:
         """Mark a resource operation in progress, so that its calls and those of its neighbours share requests."""

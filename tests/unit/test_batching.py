@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from pulumi_bitrix24._batching import MAX_BATCH, Coalescer, Outcome, Ref, SubCall, php_query
+from pulumi_bitrix24._batching import GATHER_SECONDS, MAX_BATCH, Coalescer, Outcome, Ref, SubCall, php_query
 
 
 class FakePortal:
@@ -156,3 +156,54 @@ def test_a_lone_operation_does_not_wait(portal: FakePortal) -> None:
         started = time.monotonic()
         subject.submit([SubCall("m", {})])
     assert time.monotonic() - started < 0.04  # well under the gathering window
+
+
+def test_an_operation_that_ended_without_a_call_is_not_waited_for(portal: FakePortal) -> None:
+    subject = coalescer(portal)
+    with subject.operation():  # e.g. a check that had nothing to ask the portal
+        pass
+    with subject.operation():
+        started = time.monotonic()
+        subject.submit([SubCall("m", {})])
+    assert time.monotonic() - started < 0.04
+
+
+def test_a_slow_neighbour_is_waited_for_at_most_the_gathering_window(portal: FakePortal) -> None:
+    subject = coalescer(portal)
+    inside, done = threading.Event(), threading.Event()
+
+    def slow() -> None:
+        with subject.operation():
+            inside.set()
+            done.wait(5)
+
+    neighbour = threading.Thread(target=slow)
+    neighbour.start()
+    assert inside.wait(5)
+    with subject.operation():
+        started = time.monotonic()
+        subject.submit([SubCall("m", {})])
+    waited = time.monotonic() - started
+    done.set()
+    neighbour.join(5)
+    assert GATHER_SECONDS <= waited < GATHER_SECONDS + 0.1
+
+
+def test_without_a_gathering_window_a_request_leaves_at_once(portal: FakePortal) -> None:
+    subject = Coalescer(portal.send_one, portal.send_batch, lambda: 0.0, gather_seconds=0.0)
+    inside, done = threading.Event(), threading.Event()
+
+    def busy() -> None:
+        with subject.operation():
+            inside.set()
+            done.wait(5)
+
+    neighbour = threading.Thread(target=busy)
+    neighbour.start()
+    assert inside.wait(5)
+    started = time.monotonic()
+    subject.submit([SubCall("m", {})])
+    waited = time.monotonic() - started
+    done.set()
+    neighbour.join(5)
+    assert waited < 0.04
