@@ -1,17 +1,21 @@
 """Benchmark (not a test): the provider next to the engine floor and a plain requests loop, in one run.
 
-Run: .venv/bin/python bench/side_by_side.py [--sizes 10 100 500] [--paced 100]
+Run: .venv/bin/python bench/side_by_side.py [--sizes 10 100 500] [--paced 100 500] [--repeat 3] [--phases 2]
 
-For each N: `pulumi up` of 1 bot + N chat apps (create, no change, update all, destroy) with the provider;
-the same number of dynamic resources that do nothing (the engine floor); and the same REST work as a plain
-loop of `requests` calls, with plan unlimited everywhere. Then the provider's create of N=--paced apps against
-a standard-plan emulator, with the time a real standard-plan portal would take for the requests it sent
-(a burst of 50, then 2 a second). Prints wall time, HTTP requests, and the provider/floor ratio.
+For each N of --sizes, with plan unlimited everywhere: `pulumi up` of 1 bot + N chat apps (create, no change,
+update all, destroy; --phases 2 stops after no change) with the provider; the same number of dynamic resources
+that do nothing (the engine floor); as many do-nothing resources of a ChatApp's shape, the same inputs and
+outputs (the wide floor); and the same REST work as a plain loop of `requests` calls. Each variant runs
+--repeat times, interleaved, and the medians are shown. Then, for each N of --paced, the provider's create of
+1 bot + N apps against a standard-plan emulator, with the bucket bound of the requests it sent: the least time
+a standard-plan portal (a burst of 50, then 2 a second) lets them take. Prints wall time, HTTP requests, and
+the ratios provider / floor, provider / wide floor and wall / bound.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import tempfile
 import time
@@ -46,10 +50,23 @@ def floor_program(apps: int, title: str) -> str:
     return f"from floor_provider import Thing\nfor i in range({apps + 1}):\n    Thing(f'thing{{i}}', {title!r})\n"
 
 
-def pulumi_phases(project: Project, emulator: EmulatorControl, make: Callable[[int, str], str], apps: int) -> list[Any]:
-    """Wall time and HTTP requests of create, no change, update and destroy."""
+def wide_floor_program(apps: int, title: str) -> str:
+    """As many dynamic resources of a ChatApp's shape (its inputs and outputs, its bot_id taken from another
+    resource), doing nothing: what resources of that shape cost the engine and the dynamic runtime."""
+    return (
+        "from floor_provider import Thing, Wide\n"
+        f"bot = Thing('bot', {title!r})\n"
+        f"for i in range({apps}):\n"
+        f"    Wide(f'app{{i}}', bot.id.apply(int), f'app{{i}}', {title!r})\n"
+    )
+
+
+def pulumi_phases(
+    project: Project, emulator: EmulatorControl, make: Callable[[int, str], str], apps: int, phases: int
+) -> list[Any]:
+    """Wall time and HTTP requests of the first `phases` of create, no change, update and destroy."""
     figures = []
-    for phase, title in zip(PHASES, ("One", "One", "Two", "Two"), strict=True):
+    for phase, title in list(zip(PHASES, ("One", "One", "Two", "Two"), strict=True))[:phases]:
         project.program(make(apps, title))
         emulator.clear_journal()
         started = time.perf_counter()
@@ -104,42 +121,68 @@ def project_for(root: Path, name: str, emulator: EmulatorControl, plan: str) -> 
     return project
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 500])
-    parser.add_argument("--paced", type=int, default=100)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        with Emulator(root / "portal", plan="unlimited") as info:
+def medians(runs: list[list[Any]]) -> list[Any]:
+    """Per phase, the median wall time of the runs and the median request count."""
+    by_phase = zip(*runs, strict=True)
+    return [(statistics.median(t for t, _ in phase), int(statistics.median(r for _, r in phase))) for phase in by_phase]
+
+
+def unlimited(root: Path, sizes: list[int], repeat: int, phases: int) -> None:
+    with Emulator(root / "portal", plan="unlimited") as info:
+        emulator = EmulatorControl(info)
+        print(
+            f"plan unlimited, median of {repeat}: wall seconds / HTTP requests; ratio = provider / engine floor, "
+            "wide = provider / wide floor",
+            flush=True,
+        )
+        columns = ("provider", "engine floor", "wide floor", "plain loop")
+        print(f"{'N':>4} {'phase':<10} " + " ".join(f"{c:>16}" for c in columns) + f" {'ratio':>6} {'wide':>6}")
+        makes = {"p": provider_program, "f": floor_program, "w": wide_floor_program}
+        for n in sizes:
+            runs: dict[str, list[list[Any]]] = {key: [] for key in makes}
+            for rep in range(repeat):  # interleaved, so that a busy moment of the machine hits every variant
+                for key, make in makes.items():
+                    project = project_for(root, f"{key}{n}-{rep}", emulator, "unlimited")
+                    runs[key].append(pulumi_phases(project, emulator, make, n, phases))
+            plain = plain_loop(emulator, n)
+            provider, floor, wide = (medians(runs[key]) for key in makes)
+            for phase, p, f, w, q in zip(PHASES, provider, floor, wide, plain, strict=False):
+                cells = " ".join(f"{f'{t:.1f} s {r:5d}':>16}" for t, r in (p, f, w, q))
+                print(f"{n:>4} {phase:<10} {cells} {p[0] / f[0]:6.2f} {p[0] / w[0]:6.2f}", flush=True)
+
+
+def paced(root: Path, apps: int, repeat: int) -> None:
+    plan = PLANS["standard"]
+    print(f"\nplan standard, 1 bot + {apps} apps; bound = (requests - {plan.burst:g}) / {plan.rate:g} per second")
+    for rep in range(repeat):
+        with Emulator(root / f"paced{rep}", plan="standard") as info:
             emulator = EmulatorControl(info)
-            print("plan unlimited: wall seconds / HTTP requests; ratio = provider / engine floor")
-            print(f"{'N':>4} {'phase':<10} {'provider':>16} {'engine floor':>16} {'plain loop':>16} {'ratio':>6}")
-            for n in args.sizes:
-                provider = pulumi_phases(
-                    project_for(root, f"p{n}", emulator, "unlimited"), emulator, provider_program, n
-                )
-                floor = pulumi_phases(project_for(root, f"f{n}", emulator, "unlimited"), emulator, floor_program, n)
-                plain = plain_loop(emulator, n)
-                for phase, p, f, q in zip(PHASES, provider, floor, plain, strict=True):
-                    cells = [f"{t:8.1f} s {r:5d}" for t, r in (p, f, q)]
-                    print(f"{n:>4} {phase:<10} {cells[0]:>16} {cells[1]:>16} {cells[2]:>16} {p[0] / f[0]:6.2f}")
-        with Emulator(root / "paced", plan="standard") as info:
-            emulator = EmulatorControl(info)
-            project = project_for(root, "paced", emulator, "standard")
-            project.program(provider_program(args.paced, "One"))
+            project = project_for(root, f"paced{rep}", emulator, "standard")
+            project.program(provider_program(apps, "One"))
             started = time.perf_counter()
             project.up()
             wall = time.perf_counter() - started
             sent = emulator.requests()
             refused = sum(1 for e in emulator.journal("") if e["error"] == "QUERY_LIMIT_EXCEEDED")
-            plan = PLANS["standard"]
             bound = max(0.0, (sent - plan.burst) / plan.rate)
+            ratio = f"{wall / bound:.2f}x the bound" if bound else "within the burst"
             print(
-                f"\nplan standard, 1 bot + {args.paced} apps: {wall:.1f} s, {sent} requests ({refused} refused); "
-                f"bucket bound for {sent} requests {bound:.1f} s, so a real standard-plan portal: "
-                f"about {max(wall, bound):.1f} s"
+                f"  {wall:.1f} s, {sent} requests ({refused} refused); bucket bound {bound:.1f} s; {ratio}", flush=True
             )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[10, 100, 500])
+    parser.add_argument("--paced", type=int, nargs="*", default=[100, 500], help="apps on a standard plan")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each variant; medians are shown")
+    parser.add_argument("--phases", type=int, default=4, help="2: only create and no change")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.sizes:
+            unlimited(Path(tmp), args.sizes, args.repeat, args.phases)
+        for apps in args.paced:
+            paced(Path(tmp) / f"paced-{apps}", apps, args.repeat)
 
 
 if __name__ == "__main__":
