@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,7 +23,9 @@ from urllib.parse import urlencode
 MAX_BATCH = 50
 """Sub-calls per batch request (ERROR_BATCH_LENGTH_EXCEEDED beyond it)."""
 GATHER_SECONDS = 0.08
-"""The longest a request waits for the first calls of other operations in progress."""
+"""The longest a request waits for the calls of other operations."""
+PARALLEL_OPERATIONS = 4
+"""Operations Pulumi's dynamic provider server runs at once (max_workers=4 in pulumi/dynamic/__main__.py)."""
 
 
 @dataclass(frozen=True)
@@ -90,41 +93,28 @@ class Coalescer:
         self._queue: list[_Entry] = []
         self._busy = False
         self._keys = itertools.count()
+        self._starts: deque[float] = deque(maxlen=PARALLEL_OPERATIONS)
         self._gather_seconds = gather_seconds
-        self._coming = 0
-        """Operations in progress that have not queued a call yet: the calls a request may wait for."""
-        self._local = threading.local()
+        """How long a request may wait for its neighbours; 0 where requests cost no rate limit."""
 
     @contextmanager
     def operation(self) -> Iterator[None]:
-        """Mark a resource operation in progress. A request about to leave waits briefly (GATHER_SECONDS at
-        most) for the first calls of the operations in progress that have not made one yet, so that they share
-        it; with no such operation (a lone one, or neighbours all waiting already) it leaves at once."""
-        if getattr(self._local, "coming", None) is not None:  # nested: the outer operation counts
-            yield
-            return
+        """Mark the start of a resource operation. While operations start in quick succession (a bulk `up`), a
+        request about to leave waits briefly for the calls of its neighbours so that they share it; a lone
+        operation, or one that comes after a pause, never waits."""
         with self._cv:
-            self._coming += 1
-        self._local.coming = True
-        try:
-            yield
-        finally:
-            with self._cv:
-                self._settle()
-            self._local.coming = None
+            self._starts.append(self._clock())
+        yield
 
-    def _settle(self) -> None:
-        """This thread's operation is no longer coming: it has queued a call or ended (lock held)."""
-        if getattr(self._local, "coming", None):
-            self._local.coming = False
-            self._coming -= 1
-            self._cv.notify_all()
+    def _expected(self) -> int:
+        """How many operations' calls the next request should carry: those started within the window."""
+        recent = self._clock() - 2 * self._gather_seconds
+        return sum(1 for started in self._starts if started >= recent)
 
     def submit(self, calls: list[SubCall]) -> list[Outcome]:
         """Run a group of calls (later ones may refer to earlier ones with Ref) and wait for their outcomes."""
         entry = _Entry(calls)
         with self._cv:
-            self._settle()
             self._queue.append(entry)
             self._cv.notify_all()
             while self._busy and not entry.done:
@@ -134,7 +124,9 @@ class Coalescer:
             self._busy = True
         try:
             while not entry.done:  # lead until this caller's own calls are answered, serving the queue in order
-                self._sleep(self._pace())
+                wait = self._pace()
+                if wait > 0:
+                    self._sleep(wait)
                 with self._cv:
                     self._gather()
                     taken = self._take()
@@ -146,10 +138,12 @@ class Coalescer:
         return entry.outcomes
 
     def _gather(self) -> None:
-        """Wait up to gather_seconds while operations in progress have yet to queue their first calls (called
-        with the lock held), so that one request carries the calls of every operation running at once."""
+        """Wait up to gather_seconds while fewer groups are queued than operations started just now (called
+        with the lock held), so that a request carries up to PARALLEL_OPERATIONS operations' calls."""
+        if self._gather_seconds <= 0:
+            return
         deadline = self._clock() + self._gather_seconds
-        while self._coming and sum(len(e.calls) for e in self._queue) < MAX_BATCH:
+        while len(self._queue) < self._expected() and sum(len(e.calls) for e in self._queue) < MAX_BATCH:
             left = deadline - self._clock()
             if left <= 0:
                 return

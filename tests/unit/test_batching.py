@@ -58,7 +58,7 @@ def coalescer(portal: FakePortal, waits: list[float] | None = None) -> Coalescer
 def test_a_lone_call_goes_out_at_once_as_a_plain_request(portal: FakePortal) -> None:
     [outcome] = coalescer(portal).submit([SubCall("imbot.register", {"CODE": "echo"})])
     assert outcome.unwrap() == "imbot.register-done"
-    assert portal.requests == [("imbot.register", {"CODE": "echo"})] and portal.slept == [0.0]
+    assert portal.requests == [("imbot.register", {"CODE": "echo"})] and portal.slept == []
 
 
 def test_calls_made_while_one_is_in_flight_go_together_in_the_next_request(portal: FakePortal) -> None:
@@ -156,16 +156,6 @@ def test_a_lone_operation_does_not_wait(portal: FakePortal) -> None:
         started = time.monotonic()
         subject.submit([SubCall("m", {})])
     assert time.monotonic() - started < 0.04  # well under the gathering window
-
-
-def test_an_operation_that_ended_without_a_call_is_not_waited_for(portal: FakePortal) -> None:
-    subject = coalescer(portal)
-    with subject.operation():  # e.g. a check that had nothing to ask the portal
-        pass
-    with subject.operation():
-        started = time.monotonic()
-        subject.submit([SubCall("m", {})])
-    assert time.monotonic() - started < 0.04
 
 
 def test_a_slow_neighbour_is_waited_for_at_most_the_gathering_window(portal: FakePortal) -> None:
