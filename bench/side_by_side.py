@@ -128,27 +128,28 @@ def medians(runs: list[list[Any]]) -> list[Any]:
 
 
 def unlimited(root: Path, sizes: list[int], repeat: int, phases: int) -> None:
-    with Emulator(root / "portal", plan="unlimited") as info:
-        emulator = EmulatorControl(info)
-        print(
-            f"plan unlimited, median of {repeat}: wall seconds / HTTP requests; ratio = provider / engine floor, "
-            "wide = provider / wide floor",
-            flush=True,
-        )
-        columns = ("provider", "engine floor", "wide floor", "plain loop")
-        print(f"{'N':>4} {'phase':<10} " + " ".join(f"{c:>16}" for c in columns) + f" {'ratio':>6} {'wide':>6}")
-        makes = {"p": provider_program, "f": floor_program, "w": wide_floor_program}
-        for n in sizes:
-            runs: dict[str, list[list[Any]]] = {key: [] for key in makes}
-            for rep in range(repeat):  # interleaved, so that a busy moment of the machine hits every variant
+    print(
+        f"plan unlimited, median of {repeat}: wall seconds / HTTP requests; ratio = provider / engine floor, "
+        "wide = provider / wide floor",
+        flush=True,
+    )
+    columns = ("provider", "engine floor", "wide floor", "plain loop")
+    print(f"{'N':>4} {'phase':<10} " + " ".join(f"{c:>16}" for c in columns) + f" {'ratio':>6} {'wide':>6}")
+    makes = {"p": provider_program, "f": floor_program, "w": wide_floor_program}
+    for n in sizes:
+        runs: dict[str, list[list[Any]]] = {key: [] for key in makes}
+        for rep in range(repeat):  # interleaved, so that a busy moment of the machine hits every variant
+            with Emulator(root / f"portal{n}-{rep}", plan="unlimited") as info:
+                emulator = EmulatorControl(info)
                 for key, make in makes.items():
                     project = project_for(root, f"{key}{n}-{rep}", emulator, "unlimited")
                     runs[key].append(pulumi_phases(project, emulator, make, n, phases))
-            plain = plain_loop(emulator, n)
-            provider, floor, wide = (medians(runs[key]) for key in makes)
-            for phase, p, f, w, q in zip(PHASES, provider, floor, wide, plain, strict=False):
-                cells = " ".join(f"{f'{t:.1f} s {r:5d}':>16}" for t, r in (p, f, w, q))
-                print(f"{n:>4} {phase:<10} {cells} {p[0] / f[0]:6.2f} {p[0] / w[0]:6.2f}", flush=True)
+                if rep == repeat - 1:
+                    plain = plain_loop(emulator, n)
+        provider, floor, wide = (medians(runs[key]) for key in makes)
+        for phase, p, f, w, q in zip(PHASES, provider, floor, wide, plain, strict=False):
+            cells = " ".join(f"{f'{t:.1f} s {r:5d}':>16}" for t, r in (p, f, w, q))
+            print(f"{n:>4} {phase:<10} {cells} {p[0] / f[0]:6.2f} {p[0] / w[0]:6.2f}", flush=True)
 
 
 def paced(root: Path, apps: int, repeat: int) -> None:
