@@ -24,8 +24,6 @@ MAX_BATCH = 50
 """Sub-calls per batch request (ERROR_BATCH_LENGTH_EXCEEDED beyond it)."""
 GATHER_SECONDS = 0.08
 """The longest a request waits for the calls of other operations."""
-PACED_GATHER_SECONDS = 0.3
-"""The longest a request that waited for the rate limit waits for a full set of PARALLEL_OPERATIONS groups."""
 PARALLEL_OPERATIONS = 4
 """Operations Pulumi's dynamic provider server runs at once (max_workers=4 in pulumi/dynamic/__main__.py)."""
 
@@ -130,7 +128,7 @@ class Coalescer:
                 if wait > 0:
                     self._sleep(wait)
                 with self._cv:
-                    self._gather(paced=wait > 0)
+                    self._gather()
                     taken = self._take()
                 self._send(taken)
         finally:
@@ -139,20 +137,13 @@ class Coalescer:
                 self._cv.notify_all()
         return entry.outcomes
 
-    def _gather(self, paced: bool) -> None:
+    def _gather(self) -> None:
         """Wait up to gather_seconds while fewer groups are queued than operations started just now (called
-        with the lock held), so that a request carries up to PARALLEL_OPERATIONS operations' calls.
-
-        A request that had to wait for the rate limit waits up to PACED_GATHER_SECONDS for a full set of
-        PARALLEL_OPERATIONS groups: the portal's bucket is full then, so waiting loses none of its rate (the
-        next request's wait is that much shorter), while every request it saves is one slot of the rate.
-        """
+        with the lock held), so that a request carries up to PARALLEL_OPERATIONS operations' calls."""
         if self._gather_seconds <= 0:
             return
-        deadline = self._clock() + (PACED_GATHER_SECONDS if paced else self._gather_seconds)
-        while sum(len(e.calls) for e in self._queue) < MAX_BATCH:
-            if len(self._queue) >= (PARALLEL_OPERATIONS if paced else self._expected()):
-                return
+        deadline = self._clock() + self._gather_seconds
+        while len(self._queue) < self._expected() and sum(len(e.calls) for e in self._queue) < MAX_BATCH:
             left = deadline - self._clock()
             if left <= 0:
                 return

@@ -9,16 +9,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from pulumi_bitrix24._batching import (
-    GATHER_SECONDS,
-    MAX_BATCH,
-    PARALLEL_OPERATIONS,
-    Coalescer,
-    Outcome,
-    Ref,
-    SubCall,
-    php_query,
-)
+from pulumi_bitrix24._batching import GATHER_SECONDS, MAX_BATCH, Coalescer, Outcome, Ref, SubCall, php_query
 
 
 class FakePortal:
@@ -206,21 +197,3 @@ def test_without_a_gathering_window_a_request_leaves_at_once(portal: FakePortal)
     done.set()
     neighbour.join(5)
     assert waited < 0.04
-
-
-def test_a_request_paced_by_the_rate_limit_waits_for_a_full_set_of_operations(portal: FakePortal) -> None:
-    subject = coalescer(portal, waits=[0.5])  # the first request finds the bucket full
-    ready = threading.Barrier(PARALLEL_OPERATIONS)
-
-    def operation(i: int) -> None:
-        ready.wait(5)
-        threading.Event().wait(0.06 * i)  # each starts well after the previous one has queued its call
-        with subject.operation():
-            subject.submit([SubCall("m", {"i": i})])
-
-    threads = [threading.Thread(target=operation, args=(i,)) for i in range(PARALLEL_OPERATIONS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(5)
-    assert len(portal.requests) == 1 and len(portal.requests[0]) == PARALLEL_OPERATIONS
