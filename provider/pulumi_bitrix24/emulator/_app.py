@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ._methods import ApiError
 from ._params import parse_body, parse_query
+from ._placements import ADMIN_USER_ID
 from ._portal import Auth, Fault, Portal, batch_methods, journaled, normalize_method, time_block
 from ._store import DEFAULT_SCOPES
 
@@ -209,7 +210,10 @@ class Controls:
         spec = await control_spec(request)
         client_id, client_secret = self.portal.store.add_oauth_app()
         lifetime = float(spec.get("lifetime", self.portal.token_lifetime))
-        tokens = self.portal.store.issue_token(client_id, lifetime, tuple(spec.get("scopes", DEFAULT_SCOPES)))
+        scopes = tuple(spec.get("scopes", DEFAULT_SCOPES))
+        # "admin": false issues the tokens of a plain employee, whom placement.bind refuses (ACCESS_DENIED).
+        user_id = ADMIN_USER_ID if spec.get("admin", True) else ADMIN_USER_ID + 1
+        tokens = self.portal.store.issue_token(client_id, lifetime, scopes, user_id)
         return JSONResponse({"client_secret": client_secret, "portal_url": str(request.base_url), **tokens})
 
     async def expire_tokens(self, request: Request) -> Response:
