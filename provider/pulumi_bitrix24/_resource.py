@@ -11,9 +11,10 @@ import io
 import json
 import os
 import stat
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
 import pulumi
 from PIL import Image, UnidentifiedImageError
@@ -38,7 +39,11 @@ from ._errors import (
     Bitrix24Error,
     DuplicateError,
     ExistsError,
+    NotCreatedError,
     NotFoundError,
+    OutcomeUnknownError,
+    ServerError,
+    TransportError,
     with_detail,
 )
 from ._ledger import LEDGER
@@ -48,6 +53,10 @@ if TYPE_CHECKING:
 from ._rules import kind_of
 
 Failure = tuple[str, str]
+Id = TypeVar("Id", bound=int | str)
+"""How a resource names its portal object: a numeric id, or (widgets, which have none) a text made of its identity."""
+LOST_ANSWER_WAIT = 5.0
+"""Seconds to keep looking for an object whose register got no answer: the request may still be running."""
 
 show_expected_failures_as_messages()
 
@@ -211,7 +220,7 @@ def operation(method: Method) -> Method:
     """Run a provider method as one resource operation of the portal's client (see Coalescer.operation)."""
 
     @functools.wraps(method)
-    def run(self: BitrixProvider, *args: Any, **kwargs: Any) -> Any:
+    def run(self: BitrixProvider[Any], *args: Any, **kwargs: Any) -> Any:
         with self.client().operation():
             return method(self, *args, **kwargs)
 
@@ -219,15 +228,15 @@ def operation(method: Method) -> Method:
 
 
 @dataclass(frozen=True)
-class Existing:
+class Existing(Generic[Id]):
     """An object found on the portal under the identity a resource declares."""
 
-    id: int
+    id: Id
     ours: bool
     """Whether it belongs to the configured application (CLIENT_ID or OAuth app)."""
 
 
-class BitrixProvider(ResourceProvider):
+class BitrixProvider(ResourceProvider, Generic[Id]):
     """Base of the resource providers; instances hold no credentials (they are pickled into state)."""
 
     model: ClassVar[type[BaseModel]]
@@ -240,7 +249,10 @@ class BitrixProvider(ResourceProvider):
     create_only: ClassVar[tuple[str, ...]] = ("adopt",)
     """Inputs that matter only when the object is created, so changing them later changes nothing."""
     idempotent: ClassVar[bool] = True
-    """Whether register answers a repeat with the same object, so a lost answer may be resent."""
+    """Whether register answers a repeat with the same object, so a lost answer may be resent; if not, register
+    is sent once and a lost answer is settled by looking the object up."""
+    located: ClassVar[str] = "on the portal"
+    """Where a lookup looks, for messages: "on the portal", "on the bot"."""
     lists_existing: ClassVar[bool] = True
     """Whether the portal can tell that an object exists (apps cannot be listed), which makes adoption explicit."""
     methods: ClassVar[tuple[str, str, str]]
@@ -354,13 +366,13 @@ class BitrixProvider(ResourceProvider):
             return []
         return [(field, self.takeover_message(props, existing))]
 
-    def clash_message(self, props: dict[str, Any], existing: Existing) -> str:
+    def clash_message(self, props: dict[str, Any], existing: Existing[Id]) -> str:
         return (
             f"cannot change this {self.kind} to the {self.describe(props)}: the portal already has that one "
             f"(id {existing.id}). Choose another {self.identity[-1]}, or delete the other first"
         )
 
-    def takeover_message(self, props: dict[str, Any], existing: Existing) -> str:
+    def takeover_message(self, props: dict[str, Any], existing: Existing[Id]) -> str:
         what = f"{self.describe(props)} already exists on the portal (id {existing.id})"
         if not existing.ours:
             return (
@@ -409,16 +421,65 @@ class BitrixProvider(ResourceProvider):
         """Parameters of the register call."""
         raise NotImplementedError
 
-    def find_existing(self, props: dict[str, Any]) -> Existing | None:
+    def object_id(self, id_: str) -> Id:
+        """The portal object a resource id names (a number, unless a resource says otherwise)."""
+        return cast(Id, int(id_))
+
+    def find_existing(self, props: dict[str, Any]) -> Existing[Id] | None:
         """The object the portal already holds under this identity; None where the API cannot list them."""
         return None
 
-    def register(self, props: dict[str, Any]) -> int:
-        """Make a new object; resent after a lost answer only where register answers a repeat with the same id."""
+    def register(self, props: dict[str, Any]) -> Id:
+        """Make a new object; resent after a lost answer only where register answers a repeat with the same id,
+        otherwise sent once, and when its outcome is unknown the object is looked up."""
         try:
-            return int(self.client().call(self.methods[0], self.register_params(props), idempotent=self.idempotent))
+            return self.registered(
+                self.client().call(self.methods[0], self.register_params(props), idempotent=self.idempotent), props
+            )
         except NotFoundError as exc:
             raise self.naming_bot(exc, props) from None
+        except (ServerError, TransportError) as exc:
+            if self.idempotent:
+                raise
+            object_id = self._registered_after(exc, props)
+            pulumi.log.info(
+                f"the answer to {exc.method} was lost ({exc.code}), but the {self.describe(props)} was made "
+                f"(id {object_id}): using it"
+            )
+            return object_id
+
+    def registered(self, result: Any, props: dict[str, Any]) -> Id:
+        """The new object's id from the register call's result."""
+        return cast(Id, int(result))
+
+    def _registered_after(self, failure: ServerError | TransportError, props: dict[str, Any]) -> Id:
+        """The object's id if the unanswered register did its work; a request still running gets some time."""
+        answered = isinstance(failure, ServerError)
+        budget = 0.0 if answered else max(LOST_ANSWER_WAIT, 2 * self.settings().timeout_seconds)
+        started, delay, looks = time.monotonic(), 0.5, 0
+        while True:
+            looks += 1
+            found = self.find_existing(props)
+            if found is not None:
+                return found.id
+            waited = time.monotonic() - started
+            if waited + delay > budget:
+                break
+            time.sleep(delay)
+            delay *= 2
+        looked = f"looked {looks} time{'s' * (looks > 1)} over {waited:.1f} s"
+        if answered:
+            raise NotCreatedError(
+                failure.method,
+                failure.code,
+                f"the portal answered {failure.code} and the {self.describe(props)} is not {self.located} "
+                f"({looked}), so it was not created",
+            )
+        raise OutcomeUnknownError(
+            failure.method,
+            failure.code,
+            f"the portal did not answer, and the {self.describe(props)} is not {self.located} yet ({looked})",
+        )
 
     @staticmethod
     def naming_bot(exc: NotFoundError, props: dict[str, Any]) -> NotFoundError:
@@ -427,7 +488,7 @@ class BitrixProvider(ResourceProvider):
             return with_detail(exc, f"bot_id {whole(props['bot_id'])} is not a bot on this portal")
         return exc
 
-    def converge(self, object_id: int, props: dict[str, Any]) -> None:
+    def converge(self, object_id: Id, props: dict[str, Any]) -> None:
         """Send the full declared state to an existing object."""
         self.client().call(self.methods[1], {self.id_param: object_id, "FIELDS": self.fields(props)})
 
@@ -462,10 +523,10 @@ class BitrixProvider(ResourceProvider):
     @operation
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         news = self.normalized(news)
-        self.converge(int(id_), news)
-        return UpdateResult(self.outputs(news, int(id_), adopted=bool(olds.get("adopted"))))
+        self.converge(self.object_id(id_), news)
+        return UpdateResult(self.outputs(news, self.object_id(id_), adopted=bool(olds.get("adopted"))))
 
-    def outputs(self, props: dict[str, Any], object_id: int, adopted: bool) -> dict[str, Any]:
+    def outputs(self, props: dict[str, Any], object_id: Id, adopted: bool) -> dict[str, Any]:
         """Every input, the portal id and, where existence can be told, whether the object was adopted."""
         return {**props, self.id_output: object_id, **({"adopted": adopted} if self.lists_existing else {})}
 
@@ -473,12 +534,16 @@ class BitrixProvider(ResourceProvider):
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """Unregister; an object that is already gone counts as deleted, one another resource took over is kept."""
         portal = self.portal()
-        if LEDGER.recorded(portal, self.kind, int(id_)):
+        if LEDGER.recorded(portal, self.kind, self.object_id(id_)):
             pulumi.log.info(f"kept {self.kind} {id_} on the portal: another resource of this stack now manages it")
             return
         LEDGER.release(portal, self.kind, self.identity_key(props))
+        self.unregister(self.object_id(id_), props)
+
+    def unregister(self, object_id: Id, props: dict[str, Any]) -> None:
+        """Remove the object from the portal; one that is already gone counts as removed."""
         try:
-            self.client().call(self.methods[2], {self.id_param: int(id_)})
+            self.client().call(self.methods[2], {self.id_param: object_id})
         except NotFoundError as exc:
             if exc.code != self.not_found_code:
                 raise
@@ -487,7 +552,7 @@ class BitrixProvider(ResourceProvider):
     @operation
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """What the portal holds now: gone objects leave the state, readable hand edits become drift."""
-        current = self.read_back(int(id_), props)
+        current = self.read_back(self.object_id(id_), props)
         if current is None:
             return ReadResult(None, {})
         if current == props:
@@ -495,6 +560,6 @@ class BitrixProvider(ResourceProvider):
         inputs = {k: v for k, v in current.items() if k not in (self.id_output, "adopted")}
         return ReadResult(id_, current, inputs)
 
-    def read_back(self, object_id: int, props: dict[str, Any]) -> dict[str, Any] | None:
+    def read_back(self, object_id: Id, props: dict[str, Any]) -> dict[str, Any] | None:
         """The stored outputs updated with whatever the portal can tell; None when the object is gone."""
         return props

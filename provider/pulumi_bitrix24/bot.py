@@ -169,7 +169,7 @@ class BotModel(BaseModel):
     adopt: StrictBool = False
 
 
-class BotProvider(BitrixProvider):
+class BotProvider(BitrixProvider[int]):
     """CRUD of one bot; imbot.update cannot change TYPE or OPENLINE, so those replace."""
 
     model = BotModel
@@ -221,7 +221,7 @@ class BotProvider(BitrixProvider):
     def register_params(self, props: dict[str, Any]) -> dict[str, Any]:
         return {**self.fields(props), "TYPE": props["type"], "OPENLINE": flag(props["openline"])}
 
-    def find_existing(self, props: dict[str, Any]) -> Existing | None:
+    def find_existing(self, props: dict[str, Any]) -> Existing[int] | None:
         """imbot.v2.Bot.get by code; only the owning application gets the extended format (with moduleId)."""
         try:
             bot = self.client().call("imbot.v2.Bot.get", {"code": props["code"]})["bot"]

@@ -8,7 +8,6 @@ api-reference/chat-bots/chat-bots-v2/imbot.v2/commands/command-list.md (reads).
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -18,11 +17,7 @@ from pydantic import BaseModel, ConfigDict, StrictBool
 
 from ._errors import (
     COMMAND_ID_ERROR,
-    NotCreatedError,
     NotFoundError,
-    OutcomeUnknownError,
-    ServerError,
-    TransportError,
     with_detail,
 )
 from ._program import declare, entries, fields_of, refuse_import, require
@@ -30,8 +25,6 @@ from ._resource import BitrixProvider, Existing, document, flag, lang_entries, w
 from ._rules import AT_LEAST_ONE, UNIQUE_LANGUAGES, HttpsUrl, LanguageModel, WholeNumber, at_least, full_match
 
 FLAGS = ("hidden", "extranet_support")
-LOST_ANSWER_WAIT = 5.0
-"""Seconds to keep looking for a command whose register got no answer: the request may still be running."""
 
 
 @dataclass
@@ -99,7 +92,7 @@ class BotCommandModel(BaseModel):
     adopt: StrictBool = False
 
 
-class BotCommandProvider(BitrixProvider):
+class BotCommandProvider(BitrixProvider[int]):
     """CRUD of one command; COMMON cannot be updated, and a command belongs to one bot."""
 
     model = BotCommandModel
@@ -109,6 +102,7 @@ class BotCommandProvider(BitrixProvider):
     methods = ("imbot.command.register", "imbot.command.update", "imbot.command.unregister")
     id_param, id_output, not_found_code = "COMMAND_ID", "command_id", COMMAND_ID_ERROR
     idempotent = False  # a repeated imbot.command.register makes a second command
+    located = "on the bot"
 
     def describe(self, props: dict[str, Any]) -> str:
         return f"command /{props.get('command')} of bot {whole(props.get('bot_id'))}"
@@ -132,52 +126,11 @@ class BotCommandProvider(BitrixProvider):
             raise with_detail(exc, f"bot_id {bot_id} is not a bot on this portal") from None
         return list(listed.get("commands") or [])
 
-    def find_existing(self, props: dict[str, Any]) -> Existing | None:
+    def find_existing(self, props: dict[str, Any]) -> Existing[int] | None:
         """Commands can only be registered on the caller's own bot, so any command found there is ours."""
         name = props["command"]
         found = [c for c in self.commands_of(int(props["bot_id"])) if str(c["command"]).lstrip("/") == name]
         return Existing(int(found[0]["id"]), ours=True) if found else None
-
-    def register(self, props: dict[str, Any]) -> int:
-        """Send register once (a repeat makes a second command); when its outcome is unknown, look it up."""
-        try:
-            return super().register(props)
-        except (ServerError, TransportError) as exc:
-            command_id = self._registered_after(exc, props)
-            pulumi.log.info(
-                f"the answer to imbot.command.register was lost ({exc.code}), but {self.describe(props)} was "
-                f"registered (id {command_id}): using it"
-            )
-            return command_id
-
-    def _registered_after(self, failure: ServerError | TransportError, props: dict[str, Any]) -> int:
-        """The command's id if the unanswered register did its work; a request still running gets some time."""
-        answered = isinstance(failure, ServerError)
-        budget = 0.0 if answered else max(LOST_ANSWER_WAIT, 2 * self.settings().timeout_seconds)
-        started, delay, looks = time.monotonic(), 0.5, 0
-        while True:
-            looks += 1
-            found = self.find_existing(props)
-            if found is not None:
-                return found.id
-            waited = time.monotonic() - started
-            if waited + delay > budget:
-                break
-            time.sleep(delay)
-            delay *= 2
-        looked = f"looked {looks} time{'s' * (looks > 1)} over {waited:.1f} s"
-        if answered:
-            raise NotCreatedError(
-                failure.method,
-                failure.code,
-                f"the portal answered {failure.code} and {self.describe(props)} is not on the bot ({looked}), "
-                "so it was not created",
-            )
-        raise OutcomeUnknownError(
-            failure.method,
-            failure.code,
-            f"the portal did not answer, and {self.describe(props)} is not on the bot yet ({looked})",
-        )
 
     def read_back(self, object_id: int, props: dict[str, Any]) -> dict[str, Any] | None:
         """Name and flags from the bot's command list; titles are not compared (only one language is readable)."""

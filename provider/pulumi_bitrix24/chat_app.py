@@ -174,7 +174,7 @@ def app_kind(values: dict[str, Any]) -> str | None:
     return "IFRAME" if has_iframe and not has_js else "JS" if has_js and not has_iframe else None
 
 
-class ChatAppProvider(BitrixProvider):
+class ChatAppProvider(BitrixProvider[int]):
     """CRUD of one chat app through imbot.app.register / update / unregister."""
 
     model = ChatAppModel
