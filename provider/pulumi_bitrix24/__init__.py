@@ -1,9 +1,10 @@
-"""Pulumi resources for Bitrix24 messenger integrations: chat apps, bots and bot commands."""
+"""Pulumi resources for Bitrix24 messenger integrations: bots, bot commands, chat apps and messenger widgets."""
 
 from ._errors import Bitrix24Error
 from .bot import Bot, BotArgs, BotProperties
 from .bot_command import BotCommand, BotCommandArgs, CommandTranslation
 from .chat_app import ChatApp, ChatAppArgs, Translation
+from .widget import Widget, WidgetArgs, WidgetTranslation
 
 __all__ = [
     "Bitrix24Error",
@@ -16,4 +17,7 @@ __all__ = [
     "ChatAppArgs",
     "CommandTranslation",
     "Translation",
+    "Widget",
+    "WidgetArgs",
+    "WidgetTranslation",
 ]

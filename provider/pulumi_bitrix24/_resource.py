@@ -259,7 +259,8 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
     """The REST methods that register, update and unregister the object."""
     id_param: ClassVar[str]
     """How the REST API names the object's id (APP_ID, BOT_ID, COMMAND_ID)."""
-    id_output: ClassVar[str]
+    id_output: ClassVar[str | None]
+    """The output that holds the portal id (None where the id is the resource id itself)."""
     not_found_code: ClassVar[str]
 
     _settings: Settings | None = None
@@ -528,7 +529,8 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
 
     def outputs(self, props: dict[str, Any], object_id: Id, adopted: bool) -> dict[str, Any]:
         """Every input, the portal id and, where existence can be told, whether the object was adopted."""
-        return {**props, self.id_output: object_id, **({"adopted": adopted} if self.lists_existing else {})}
+        ids = {self.id_output: object_id} if self.id_output else {}
+        return {**props, **ids, **({"adopted": adopted} if self.lists_existing else {})}
 
     @operation
     def delete(self, id_: str, props: dict[str, Any]) -> None:
