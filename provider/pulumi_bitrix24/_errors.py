@@ -36,6 +36,17 @@ FIELDS = {
     "EVENT_BOT_DELETE_ERROR": "event_bot_delete (or event_handler)",
     "COMMAND_ERROR": "command",
     "EVENT_COMMAND_ADD_ERROR": "event_command_add",
+    "ERROR_PLACEMENT_NOT_FOUND": "placement",
+    "ERROR_WRONG_HANDLER_URL": "handler",
+    "ERROR_UNSUPPORTED_PROTOCOL": "handler",
+    "EMPTY_ERROR_ICON_NAME": "icon_name",
+    "INVALID_ERROR_ICON_NAME": "icon_name",
+    "INVALID_ERROR_EXTRANET": "extranet",
+    "INVALID_ERROR_CONTEXT": "context",
+    "INVALID_ERROR_ROLE": "role",
+    "INVALID_ERROR_COLOR": "color",
+    "INVALID_ERROR_WIDTH": "width",
+    "INVALID_ERROR_HEIGHT": "height",
 }
 """The resource argument each field-specific code is about, as the method pages list the codes."""
 OWN_BOT_METHODS = frozenset({"imbot.update", "imbot.unregister", "imbot.v2.Bot.get"})
@@ -87,6 +98,13 @@ class ScopeError(AuthError):
 
 class ClientIdError(AuthError):
     hint = "webhook calls to imbot.* need bitrix24:clientId (or BITRIX24_CLIENT_ID) set."
+
+
+class AdministratorError(AuthError):
+    hint = (
+        "placement.bind, unbind and get need the tokens of a portal administrator. Take the OAuth app's tokens in "
+        "again while logged in as an administrator (README, 'Messenger widgets')."
+    )
 
 
 class OwnershipError(Bitrix24Error):
@@ -223,4 +241,8 @@ def with_detail(exc: ErrorType, description: str) -> ErrorType:
 
 def error_for(method: str, code: str, description: str) -> Bitrix24Error:
     """The typed error for a code; any other code (IFRAME_HTTPS, PARAMS_ERROR, ...) is an invalid request."""
+    if code == "ACCESS_DENIED" and method.startswith("placement."):
+        # imbot answers ACCESS_DENIED to a webhook call without CLIENT_ID; placement.* to a non-administrator
+        # (api-reference/widgets/placement-bind.md, "Errors").
+        return AdministratorError(method, code, description)
     return _TYPES.get(code, InvalidRequestError)(method, code, description)

@@ -175,7 +175,16 @@ def assert_preview_fails_on_config(project: Project, emulator: EmulatorControl, 
     assert emulator.journal("") == []
 
 
-READ_METHODS = frozenset({"imbot.bot.list", "imbot.v2.bot.get", "imbot.v2.bot.list", "imbot.v2.command.list"})
+READ_METHODS = frozenset(
+    {
+        "imbot.bot.list",
+        "imbot.v2.bot.get",
+        "imbot.v2.bot.list",
+        "imbot.v2.command.list",
+        "placement.get",
+        "placement.list",
+    }
+)
 
 
 class EmulatorControl:
@@ -200,9 +209,9 @@ class EmulatorControl:
             if any(str(m).startswith(prefix) for m in [e["method"], *e.get("calls", [])])
         ]
 
-    def methods(self) -> list[str]:
-        """The REST methods called, in order, batched ones included."""
-        return [m for e in self.journal() for m in e.get("calls", [e["method"]])]
+    def methods(self, prefix: str = "imbot.") -> list[str]:
+        """The REST methods called (those starting with prefix), in order, batched ones included."""
+        return [m for e in self.journal(prefix) for m in e.get("calls", [e["method"]])]
 
     def outcomes(self) -> list[tuple[str, str | None]]:
         """(method, error) of every REST call in order; a batched call has its own error, or its request's."""
@@ -217,9 +226,9 @@ class EmulatorControl:
         """How many HTTP requests reached the portal (a batch counts once, as for the rate limit)."""
         return len(self.journal(""))
 
-    def writes(self) -> list[str]:
+    def writes(self, prefix: str = "imbot.") -> list[str]:
         """The methods called that can change the portal (everything but the reads)."""
-        return [m for m in self.methods() if m not in READ_METHODS]
+        return [m for m in self.methods(prefix) if m not in READ_METHODS]
 
     def clear_journal(self) -> None:
         self._control("DELETE", "journal")
@@ -236,8 +245,9 @@ class EmulatorControl:
     def webhook(self, scopes: list[str]) -> str:
         return str(self._control("POST", "webhooks", {"scopes": scopes})["webhook_url"])
 
-    def oauth_app(self, lifetime: float = 3600) -> dict[str, Any]:
-        return dict(self._control("POST", "oauth", {"lifetime": lifetime}))
+    def oauth_app(self, lifetime: float = 3600, admin: bool = True) -> dict[str, Any]:
+        """A new OAuth app with the tokens of an administrator, or of a plain employee."""
+        return dict(self._control("POST", "oauth", {"lifetime": lifetime, "admin": admin}))
 
     def expire_tokens(self) -> None:
         self._control("POST", "expire-tokens")

@@ -57,7 +57,9 @@ def test_bind_fills_option_defaults_casts_types_and_drops_unknown_keys(app: App)
         "width": 250,
         "height": 100,
     }
-    assert bound["title"] == "Echo" and bound["langAll"] == {"en": {"TITLE": "Echo", "DESCRIPTION": "", "GROUP_NAME": ""}}
+    assert bound["title"] == "Echo" and bound["langAll"] == {
+        "en": {"TITLE": "Echo", "DESCRIPTION": "", "GROUP_NAME": ""}
+    }
 
 
 def test_lang_all_wins_over_the_top_level_title(app: App) -> None:
