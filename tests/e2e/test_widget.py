@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from .conftest import ProjectFactory
-from .harness import EmulatorControl, Project, first_error
+from .harness import REPO, EmulatorControl, Project, first_error
 
 TEXTAREA = {
     "placement": "IM_TEXTAREA",
@@ -255,3 +255,17 @@ def test_a_bad_option_fails_preview_naming_the_field(project: Project, emulator:
     assert run.code != 0
     assert "icon_name" in run.output and "is not an option of IM_CONTEXT_MENU" in run.output
     assert emulator.journal("") == []
+
+
+def test_the_widgets_example(project: Project, emulator: EmulatorControl) -> None:
+    """examples/widgets as a user runs it: two widgets bound, then nothing to do."""
+    project.program((REPO / "examples" / "widgets" / "__main__.py").read_text())
+    assert project.up().changes() == {"create": 3}
+    outputs = project.outputs()
+    assert outputs["textarea_widget"] == "IM_TEXTAREA https://widgets.example.com/textarea"
+    assert set(portal_widgets(emulator)) == {
+        ("IM_TEXTAREA", "https://widgets.example.com/textarea"),
+        ("IM_SIDEBAR", "https://widgets.example.com/sidebar"),
+    }
+    assert_state_matches_portal(project, emulator)
+    assert project.up().changes() == {"same": 3}
