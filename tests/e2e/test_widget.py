@@ -269,3 +269,22 @@ def test_the_widgets_example(project: Project, emulator: EmulatorControl) -> Non
     }
     assert_state_matches_portal(project, emulator)
     assert project.up().changes() == {"same": 3}
+
+
+def test_two_widgets_with_one_placement_and_handler_fail_preview(project: Project, emulator: EmulatorControl) -> None:
+    project.program(program({"one": TEXTAREA, "two": {**TEXTAREA, "placement": "im_textarea", "title": "Two"}}))
+    run = project.preview(check=False)
+    assert run.code != 0
+    assert "Widget resources 'one' and 'two' both declare placement 'IM_TEXTAREA'" in run.output
+    assert portal_widgets(emulator) == {}
+
+
+def test_a_bind_whose_answer_is_lost_is_not_sent_again(project: Project, emulator: EmulatorControl) -> None:
+    project.program(program({"textarea": TEXTAREA}))
+    project.config("bitrix24:timeoutSeconds", "2")
+    emulator.fault("placement.bind", drop=True, after=True)
+    run = project.up()
+    assert run.changes() == {"create": 2}
+    assert "the answer to placement.bind was lost" in run.output
+    assert emulator.methods("placement.").count("placement.bind") == 1
+    assert_state_matches_portal(project, emulator)
