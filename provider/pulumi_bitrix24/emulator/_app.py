@@ -31,6 +31,12 @@ class DropConnection(Exception):
     """Raised by a handler to close the client's connection without any answer."""
 
 
+def portal_url(request: Request) -> str:
+    """The portal's own base URL, ending in `/`: the server's, plus /<name>/ for a portal mounted under a name."""
+    mounted = str(request.scope.get("root_path", "")).strip("/")
+    return f"{request.base_url}{mounted}/" if mounted else str(request.base_url)
+
+
 def error_response(exc: ApiError) -> JSONResponse:
     return JSONResponse({"error": exc.code, "error_description": exc.description}, status_code=exc.status)
 
@@ -144,14 +150,13 @@ class RestEndpoints:
         tokens = self.portal.store.rotate_refresh_token(client_id, q.get("refresh_token", ""))
         if tokens is None:
             return JSONResponse({"error": "invalid_grant", "error_description": "Invalid refresh token"}, 400)
-        base = str(request.base_url)
+        base = portal_url(request)
         tokens.update(
             client_endpoint=base + "rest/",
             server_endpoint=base + "rest/",
             domain=request.url.netloc,
             member_id="emulator",
             status="L",
-            user_id=1,
         )
         return JSONResponse(tokens)
 
@@ -204,7 +209,7 @@ class Controls:
         spec = await control_spec(request)
         scopes = tuple(spec.get("scopes", DEFAULT_SCOPES))
         code = self.portal.store.add_webhook(int(spec.get("user_id", 1)), scopes)
-        return JSONResponse({"webhook_url": f"{request.base_url}rest/{spec.get('user_id', 1)}/{code}/"})
+        return JSONResponse({"webhook_url": f"{portal_url(request)}rest/{spec.get('user_id', 1)}/{code}/"})
 
     async def oauth(self, request: Request) -> Response:
         spec = await control_spec(request)
@@ -214,7 +219,7 @@ class Controls:
         # "admin": false issues the tokens of a plain employee, whom placement.bind refuses (ACCESS_DENIED).
         user_id = ADMIN_USER_ID if spec.get("admin", True) else ADMIN_USER_ID + 1
         tokens = self.portal.store.issue_token(client_id, lifetime, scopes, user_id)
-        return JSONResponse({"client_secret": client_secret, "portal_url": str(request.base_url), **tokens})
+        return JSONResponse({"client_secret": client_secret, "portal_url": portal_url(request), **tokens})
 
     async def expire_tokens(self, request: Request) -> Response:
         self.portal.store.expire_tokens()
