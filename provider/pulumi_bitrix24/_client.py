@@ -187,7 +187,13 @@ class Client:
     def call(self, method: str, params: dict[str, Any], *, idempotent: bool = True) -> Any:
         """Call `method` and return its `result`; retries only what is safe to send again."""
         call = SubCall(method, self._owned(method, params))
-        return self._renewing(lambda: self._retrying(idempotent)(lambda: self._coalescer.submit([call])[0].unwrap()))
+        try:
+            return self._renewing(
+                lambda: self._retrying(idempotent)(lambda: self._coalescer.submit([call])[0].unwrap())
+            )
+        except Bitrix24Error as exc:
+            exc.on_portal(self._settings.name)
+            raise
 
     def call_group(self, calls: list[SubCall], *, idempotent: bool = True) -> list[Any]:
         """Run calls that belong together (a later one may use an earlier result through Ref) in one request.
@@ -203,7 +209,11 @@ class Client:
                 raise outcomes[0].error
             return outcomes
 
-        outcomes = self._renewing(lambda: self._retrying(idempotent)(attempt))
+        try:
+            outcomes = self._renewing(lambda: self._retrying(idempotent)(attempt))
+        except Bitrix24Error as exc:
+            exc.on_portal(self._settings.name)
+            raise
         results: list[Any] = []
         failed = False
         for call, outcome in zip(calls, outcomes, strict=True):
@@ -211,6 +221,8 @@ class Client:
             if not failed:
                 results.append(outcome.value)
                 continue
+            if isinstance(outcome.error, Bitrix24Error) and not _should_retry(idempotent)(outcome.error):
+                raise outcome.error.on_portal(self._settings.name)
             if outcome.error is not None and not _should_retry(idempotent)(outcome.error):
                 raise outcome.error
             results.append(self.call(call.method, _with_results(call.params, results), idempotent=idempotent))

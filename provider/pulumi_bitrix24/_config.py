@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -29,6 +30,14 @@ NO_PORTAL = (
     "no Bitrix24 portal configured: set bitrix24:webhookUrl and bitrix24:clientId "
     "(pulumi config set --secret ...), or bitrix24:portalUrl and bitrix24:accessToken, "
     "or the BITRIX24_* environment variables"
+)
+
+PORTALS = "portals"
+"""`bitrix24:portals`: named portals, each an object with the keys of the single-portal settings."""
+PORTAL_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+PORTALS_SHAPE = (
+    f"{NAMESPACE}:{PORTALS} must be an object of portal names, each an object of settings, e.g. "
+    f"pulumi config set --secret --path '{NAMESPACE}:{PORTALS}.acme.webhookUrl' https://acme.bitrix24.com/rest/1/...."
 )
 
 N = TypeVar("N", int, float)
@@ -61,6 +70,15 @@ class Settings:
     plan: str = "standard"
     timeout_seconds: float = 30.0
     max_retries: int = 5
+    name: str | None = None
+    """The portal's name in bitrix24:portals; None for the single-portal (default) settings."""
+
+    def key(self, field: str) -> str:
+        """Where a setting comes from, as messages name it: `bitrix24:portals.acme.clientId` for a named portal,
+        `bitrix24:clientId (or BITRIX24_CLIENT_ID)` for the default one."""
+        if self.name is not None:
+            return f"{NAMESPACE}:{PORTALS}.{self.name}.{_KEYS[field]}"
+        return f"{NAMESPACE}:{_KEYS[field]} (or {_env_name(field)})"
 
     @property
     def base_url(self) -> str:
@@ -88,18 +106,22 @@ class Settings:
     def validate(self) -> None:
         """Refuse settings that cannot work, before any request, listing every problem at once."""
         problems: list[str] = []
-        for field, key in _KEYS.items():
+        for field in _KEYS:
             value = getattr(self, field)
             if value is not None:
-                _checked(field, value, f"{NAMESPACE}:{key} (or {_env_name(field)})", problems)
+                _checked(field, value, self.key(field), problems)
         if not (self.webhook_url or self.portal_url):
-            raise SettingsError(*problems, NO_PORTAL)
+            missing = NO_PORTAL if self.name is None else (
+                f"{NAMESPACE}:{PORTALS}.{self.name} has neither webhookUrl (with clientId) nor portalUrl "
+                "(with accessToken)"
+            )  # fmt: skip
+            raise SettingsError(*problems, missing)
         if urlsplit(self.base_url).scheme != "https":
             problems.append("the Bitrix24 portal must be reached over https:// (plain http is refused)")
         if self.webhook_url and not self.client_id:
-            problems.append("bitrix24:clientId (or BITRIX24_CLIENT_ID) is required with a webhook URL")
+            problems.append(f"{self.key('client_id')} is required with a webhook URL")
         if not self.webhook_url and not self.access_token:
-            problems.append("bitrix24:accessToken (or BITRIX24_ACCESS_TOKEN) is required with portalUrl")
+            problems.append(f"{self.key('access_token')} is required with portalUrl")
         if problems:
             raise SettingsError(*problems)
 
@@ -195,16 +217,21 @@ def _config_keys(config: ConfigSource | None) -> list[str]:
 
 def _unknown_keys(config: ConfigSource | None) -> list[str]:
     """A message per `bitrix24:*` key that is not a setting (a typo would otherwise be silently ignored)."""
-    known = {key.lower(): key for key in _KEYS.values()}
     problems = []
     for full in sorted(_config_keys(config)):
         namespace, _, key = full.partition(":")
-        if namespace != NAMESPACE or key in _KEYS.values():
+        if namespace != NAMESPACE or key in _KEYS.values() or key == PORTALS:
             continue
-        match = difflib.get_close_matches(key.lower(), known, n=1)
-        hint = f"did you mean {NAMESPACE}:{known[match[0]]}?" if match else f"known keys: {', '.join(_KEYS.values())}"
-        problems.append(f"unknown config key {full}; {hint}")
+        problems.append(_unknown_key(full, key, f"{NAMESPACE}:", (*_KEYS.values(), PORTALS)))
     return problems
+
+
+def _unknown_key(full: str, key: str, prefix: str, keys: tuple[str, ...]) -> str:
+    """`unknown config key ...; did you mean ...?`, or the known keys when nothing is close."""
+    known = {k.lower(): k for k in keys}
+    match = difflib.get_close_matches(key.lower(), known, n=1)
+    hint = f"did you mean {prefix}{known[match[0]]}?" if match else f"known keys: {', '.join(keys)}"
+    return f"unknown config key {full}; {hint}"
 
 
 def load_settings(config: ConfigSource | None) -> Settings:
@@ -226,3 +253,42 @@ def load_settings(config: ConfigSource | None) -> Settings:
     if problems:
         raise SettingsError(*problems)
     return Settings(**values)
+
+
+def load_portals(config: ConfigSource | None) -> dict[str, Settings]:
+    """The named portals of `bitrix24:portals` (a structured, usually secret, config value), by name.
+
+    Raises SettingsError naming the portal and the key of every problem: a bad name, an unknown key (with a
+    did-you-mean), a value that breaks its rule. Environment variables apply to the default portal only.
+    """
+    raw = config.get(f"{NAMESPACE}:{PORTALS}") if config is not None else None
+    if raw in (None, ""):
+        return {}
+    try:
+        portals = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        raise SettingsError(PORTALS_SHAPE) from None
+    if not isinstance(portals, Mapping):
+        raise SettingsError(PORTALS_SHAPE)
+    fields = {key: field for field, key in _KEYS.items()}
+    problems: list[str] = []
+    found: dict[str, Settings] = {}
+    for name, entry in portals.items():
+        where = f"{NAMESPACE}:{PORTALS}.{name}"
+        if not PORTAL_NAME.fullmatch(str(name)):
+            problems.append(f"{where}: a portal name is 1 to 40 lowercase letters, digits, '-' or '_'")
+        if not isinstance(entry, Mapping):
+            problems.append(f"{where} must be an object of settings (webhookUrl, clientId, ...)")
+            continue
+        values: dict[str, Any] = {}
+        for key, value in entry.items():
+            if key not in fields:
+                problems.append(_unknown_key(f"{where}.{key}", str(key), f"{where}.", tuple(_KEYS.values())))
+                continue
+            parsed = _checked(fields[key], value, f"{where}.{key}", problems)
+            if parsed is not None:
+                values[fields[key]] = parsed
+        found[str(name)] = Settings(**values, name=str(name))
+    if problems:
+        raise SettingsError(*problems)
+    return found

@@ -61,6 +61,8 @@ class Bitrix24Error(Exception):
     """
 
     hint = "see the Bitrix24 REST documentation for this error code."
+    portal: str | None = None
+    """The named portal (bitrix24:portals) the call went to; None for the default portal."""
 
     def __init__(self, method: str, code: str, description: str = "") -> None:
         self.method = method
@@ -71,7 +73,15 @@ class Bitrix24Error(Exception):
 
     def message(self) -> str:
         detail = f" ({self.description})" if self.description else ""
-        return f"Bitrix24 {self.method} failed with {self.code}{detail}: {self.advice()}"
+        where = f" on portal {self.portal!r}" if self.portal else ""
+        return f"Bitrix24 {self.method}{where} failed with {self.code}{detail}: {self.advice()}"
+
+    def on_portal(self, name: str | None) -> Bitrix24Error:
+        """The same error, its message naming the portal it came from (one of several a fleet uses)."""
+        if name is not None and self.portal is None:
+            self.portal = name
+            self.args = (self.message(),)
+        return self
 
     def advice(self) -> str:
         """What to do about it; the class hint unless the code or field says more."""
@@ -235,8 +245,10 @@ ErrorType = TypeVar("ErrorType", bound=Bitrix24Error)
 
 
 def with_detail(exc: ErrorType, description: str) -> ErrorType:
-    """The same error (type, method, code) with a description that names what it is about."""
-    return type(exc)(exc.method, exc.code, description)
+    """The same error (type, method, code, portal) with a description that names what it is about."""
+    detailed = type(exc)(exc.method, exc.code, description)
+    detailed.on_portal(exc.portal)
+    return detailed
 
 
 def error_for(method: str, code: str, description: str) -> Bitrix24Error:

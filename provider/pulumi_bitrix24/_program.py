@@ -51,22 +51,26 @@ def _shown(name: str, value: Any) -> str:
     return f"{name} of Bot {value.resource_name!r}" if isinstance(value, BotOf) else f"{name} {value!r}"
 
 
-def declare(kind: str, resource_name: str, identity: dict[str, Any]) -> dict[str, Any]:
+def declare(kind: str, resource_name: str, identity: dict[str, Any], portal: Any = None) -> dict[str, Any]:
     """Fail the program when two resources name the same portal object; returns the identity inputs to use.
 
     What is known now is checked now (a Bot's bot_id stands for that Bot), so `pulumi preview` fails; outputs
     are checked again once their values are known, which also catches a Bot's id written as a plain number.
     The returned inputs carry that second check, so the resource is not registered before it has passed.
+    Identities are per portal (`portal` names one of bitrix24:portals; a portal known only later is left to
+    the provider's own check).
     """
+    if isinstance(portal, pulumi.Output):
+        return identity
     values = list(identity.values())
     stand_ins = [bot_reference(v) for v in values]
     if not any(isinstance(v, pulumi.Output) for v in stand_ins):
-        _claim(kind, resource_name, identity, stand_ins)
+        _claim(kind, resource_name, identity, stand_ins, portal)
     if not any(isinstance(v, pulumi.Output) for v in values):
         return identity
 
     def claimed(resolved: list[Any]) -> list[Any]:
-        _claim(kind, resource_name, identity, resolved)
+        _claim(kind, resource_name, identity, resolved, portal)
         return resolved
 
     checked = pulumi.Output.all(*values).apply(claimed)
@@ -79,14 +83,15 @@ def declare(kind: str, resource_name: str, identity: dict[str, Any]) -> dict[str
     }
 
 
-def _claim(kind: str, resource_name: str, identity: dict[str, Any], values: list[Any]) -> None:
-    key = (kind, *values)
+def _claim(kind: str, resource_name: str, identity: dict[str, Any], values: list[Any], portal: Any) -> None:
+    key = (kind, portal, *values)
     with _lock:
         other = _declared.setdefault(key, resource_name)
     if other != resource_name:
         named = ", ".join(_shown(name, value) for name, value in zip(identity, values, strict=True))
+        where = f" on portal {portal!r}" if portal is not None else ""
         raise ProgramError(
-            f"{kind} resources {other!r} and {resource_name!r} both declare {named}: one portal object can be "
+            f"{kind} resources {other!r} and {resource_name!r} both declare {named}{where}: one portal object can be "
             "managed by one resource only. Remove one, or give it its own identity."
         )
 

@@ -32,7 +32,7 @@ from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 from pydantic import BaseModel, ValidationError
 
-from ._config import NAMESPACE, Settings, SettingsError, load_settings
+from ._config import NAMESPACE, PORTALS, Settings, SettingsError, load_portals, load_settings
 from ._diagnostics import show_expected_failures_as_messages
 from ._errors import (
     BOT_ID_ERROR,
@@ -217,11 +217,13 @@ Method = TypeVar("Method", bound=Callable[..., Any])
 
 
 def operation(method: Method) -> Method:
-    """Run a provider method as one resource operation of the portal's client (see Coalescer.operation)."""
+    """Run a provider method as one resource operation of its portal's client (see Coalescer.operation); the
+    portal is that of the resource's properties, the method's last mapping argument."""
 
     @functools.wraps(method)
     def run(self: BitrixProvider[Any], *args: Any, **kwargs: Any) -> Any:
-        with self.client().operation():
+        props = next(arg for arg in reversed(args) if isinstance(arg, dict))
+        with self.client(props).operation():
             return method(self, *args, **kwargs)
 
     return cast(Method, run)
@@ -265,6 +267,8 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
 
     _settings: Settings | None = None
     _settings_problems: tuple[str, ...] = ()
+    _portals: dict[str, Settings] | None = None
+    _portals_problems: tuple[str, ...] = ()
 
     def configure(self, req: ConfigureRequest) -> None:
         """Keep broken settings for check to report: an exception here would reach the user as a traceback."""
@@ -272,32 +276,53 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
             self._settings = load_settings(req.config)
         except SettingsError as exc:
             self._settings_problems = exc.problems
+        try:
+            self._portals = load_portals(req.config)
+        except SettingsError as exc:
+            self._portals_problems = exc.problems
 
-    def settings(self) -> Settings:
-        if self._settings_problems:
-            raise SettingsError(*self._settings_problems)
-        return self._settings or load_settings(None)
+    def settings(self, props: dict[str, Any]) -> Settings:
+        """The settings of the resource's portal: a named one of bitrix24:portals, or the default."""
+        name = props.get("portal")
+        if name is None:
+            if self._settings_problems:
+                raise SettingsError(*self._settings_problems)
+            return self._settings or load_settings(None)
+        if self._portals_problems:
+            raise SettingsError(*self._portals_problems)
+        portals = self._portals if self._portals is not None else {}
+        if name not in portals:
+            known = f"it has {', '.join(sorted(portals))}" if portals else "it has none"
+            raise SettingsError(f"portal {name!r} is not in {NAMESPACE}:{PORTALS} ({known})")
+        return portals[name]
 
-    def client(self) -> Client:
+    def client(self, props: dict[str, Any]) -> Client:
         # Imported here: the program process (which imports this module too) never talks to the portal.
         from ._client import client_for
 
-        return client_for(self.settings())
+        return client_for(self.settings(props))
 
-    def portal(self) -> str:
-        """The portal this provider talks to, as the key of everything remembered per portal."""
-        return self.settings().base_url
+    def portal(self, props: dict[str, Any]) -> str:
+        """The resource's portal, as the key of everything remembered per portal."""
+        return self.settings(props).base_url
 
-    def settings_failures(self) -> list[Failure]:
+    def settings_failures(self, props: dict[str, Any]) -> list[Failure]:
         """A missing or unusable portal configuration fails the preview, not the middle of an update.
 
         Each failure has no property, so that Pulumi reports it as a problem of the resource (`resource 'x' has
-        a problem: bitrix24 configuration: ...`) rather than of an input the resource does not have.
+        a problem: bitrix24 configuration: ...`) rather than of an input the resource does not have; a portal
+        name that the configuration lacks is a problem of the `portal` argument.
         """
+        name = props.get("portal")
+        if is_unknown(name):
+            return []
         try:
-            self.settings().validate()
+            self.settings(props).validate()
         except SettingsError as exc:
-            return [("", f"{NAMESPACE} configuration: {problem}") for problem in exc.problems]
+            if name is not None and not self._portals_problems and name not in (self._portals or {}):
+                return [("portal", problem) for problem in exc.problems]
+            where = f"{NAMESPACE} configuration" + (f" of portal {name!r}" if name is not None else "")
+            return [("", f"{where}: {problem}") for problem in exc.problems]
         return []
 
     @classmethod
@@ -305,7 +330,11 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
         return tuple(cls.model.model_fields)
 
     def describe(self, props: dict[str, Any]) -> str:
-        """The object as a user would name it: `bot code 'echo'`, `command /help of bot 5`."""
+        """The object as a user would name it: `bot code 'echo'`, `command /help of bot 5 on portal 'acme'`."""
+        portal = props.get("portal")
+        return self.object_name(props) + (f" on portal {portal!r}" if portal is not None else "")
+
+    def object_name(self, props: dict[str, Any]) -> str:
         return f"{self.kind} " + ", ".join(f"{k} {whole(props.get(k))!r}" for k in self.identity)
 
     # --- check -----------------------------------------------------------------------------------
@@ -318,7 +347,7 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
         except ValidationError as error:
             failures = [f for f in _pydantic_failures(error) if f[0] not in unknown]
             normalized = known
-        failures += self.cross_failures(known, unknown) + self.settings_failures()
+        failures += self.cross_failures(known, unknown) + self.settings_failures(news)
         inputs = {**news, **self.defaults(normalized, unknown), **normalized}
         if not failures:
             failures = self.identity_failures(olds, news, inputs, unknown)
@@ -333,9 +362,9 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
         records the identity as this stack's with the inputs declared; the second, with the same inputs, is
         that replacement's create, not a takeover; other inputs mean a second resource with the same identity.
         """
-        if unknown & set(self.identity):
+        if unknown & {*self.identity, "portal"}:
             return []
-        portal, key, field = self.portal(), self.identity_key(inputs), self.identity[-1]
+        portal, key, field = self.portal(inputs), self.identity_key(inputs), self.identity[-1]
         moved = bool(olds) and key != self.identity_key(olds)
         if olds and not moved:
             LEDGER.own(portal, self.kind, key, fingerprint(news))
@@ -348,7 +377,8 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
         return self.takeover_failures(inputs, moved)
 
     def identity_key(self, props: dict[str, Any]) -> tuple[Any, ...]:
-        return tuple(whole(props.get(k)) for k in self.identity)
+        """The identity on its portal: the same code on two portals names two objects."""
+        return (props.get("portal"), *(whole(props.get(k)) for k in self.identity))
 
     @operation
     def takeover_failures(self, props: dict[str, Any], moved: bool) -> list[Failure]:
@@ -359,7 +389,7 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
         except Bitrix24Error as exc:
             return [(field, f"could not check whether the {self.kind} already exists: {exc}")]
         if existing is None:
-            LEDGER.found_absent(self.portal(), self.kind, self.identity_key(props))
+            LEDGER.found_absent(self.portal(props), self.kind, self.identity_key(props))
             return []
         if moved:
             return [(field, self.clash_message(props, existing))]
@@ -407,7 +437,8 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
         )
 
     def replacements(self, changed: list[str], olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
-        return [k for k in changed if k in self.replace_on]
+        """The changed inputs that replace the object: the resource's own, and the portal it lives on."""
+        return [k for k in changed if k in self.replace_on or k == "portal"]
 
     def same_identity(self, olds: dict[str, Any], news: dict[str, Any]) -> bool:
         """Whether old and new would collide on the portal, forcing delete-before-create."""
@@ -435,7 +466,8 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
         otherwise sent once, and when its outcome is unknown the object is looked up."""
         try:
             return self.registered(
-                self.client().call(self.methods[0], self.register_params(props), idempotent=self.idempotent), props
+                self.client(props).call(self.methods[0], self.register_params(props), idempotent=self.idempotent),
+                props,
             )
         except NotFoundError as exc:
             raise self.naming_bot(exc, props) from None
@@ -456,7 +488,7 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
     def _registered_after(self, failure: ServerError | TransportError, props: dict[str, Any]) -> Id:
         """The object's id if the unanswered register did its work; a request still running gets some time."""
         answered = isinstance(failure, ServerError)
-        budget = 0.0 if answered else max(LOST_ANSWER_WAIT, 2 * self.settings().timeout_seconds)
+        budget = 0.0 if answered else max(LOST_ANSWER_WAIT, 2 * self.settings(props).timeout_seconds)
         started, delay, looks = time.monotonic(), 0.5, 0
         while True:
             looks += 1
@@ -491,7 +523,7 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
 
     def converge(self, object_id: Id, props: dict[str, Any]) -> None:
         """Send the full declared state to an existing object."""
-        self.client().call(self.methods[1], {self.id_param: object_id, "FIELDS": self.fields(props)})
+        self.client(props).call(self.methods[1], {self.id_param: object_id, "FIELDS": self.fields(props)})
 
     def normalized(self, props: dict[str, Any]) -> dict[str, Any]:
         """Checked inputs as the model reads them: the engine hands back 400 as 400.0, the portal gets 400."""
@@ -502,7 +534,7 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
     def create(self, props: dict[str, Any]) -> CreateResult:
         """Create, or adopt what exists when the program says so; never take an object over silently."""
         props = self.normalized(props)
-        portal, key = self.portal(), self.identity_key(props)
+        portal, key = self.portal(props), self.identity_key(props)
         if LEDGER.owner(portal, self.kind, key) is not None or not LEDGER.claim(portal, self.kind, key):
             raise DuplicateError(
                 f"two resources of this program declare the same {self.describe(props)}; "
@@ -535,7 +567,7 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
     @operation
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """Unregister; an object that is already gone counts as deleted, one another resource took over is kept."""
-        portal = self.portal()
+        portal = self.portal(props)
         if LEDGER.recorded(portal, self.kind, self.object_id(id_)):
             pulumi.log.info(f"kept {self.kind} {id_} on the portal: another resource of this stack now manages it")
             return
@@ -545,7 +577,7 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
     def unregister(self, object_id: Id, props: dict[str, Any]) -> None:
         """Remove the object from the portal; one that is already gone counts as removed."""
         try:
-            self.client().call(self.methods[2], {self.id_param: object_id})
+            self.client(props).call(self.methods[2], {self.id_param: object_id})
         except NotFoundError as exc:
             if exc.code != self.not_found_code:
                 raise

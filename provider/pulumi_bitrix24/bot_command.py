@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import pulumi
 from pulumi.dynamic import Resource
-from pydantic import BaseModel, ConfigDict, StrictBool
+from pydantic import ConfigDict, StrictBool
 
 from ._errors import (
     COMMAND_ID_ERROR,
@@ -22,7 +22,7 @@ from ._errors import (
 )
 from ._program import declare, entries, fields_of, refuse_import, require
 from ._resource import BitrixProvider, Existing, document, flag, lang_entries, whole
-from ._rules import AT_LEAST_ONE, UNIQUE_LANGUAGES, HttpsUrl, LanguageModel, WholeNumber, at_least, full_match
+from ._rules import AT_LEAST_ONE, UNIQUE_LANGUAGES, HttpsUrl, LanguageModel, OnPortal, WholeNumber, at_least, full_match
 
 FLAGS = ("hidden", "extranet_support")
 
@@ -60,6 +60,8 @@ class BotCommandArgs:
             Changing it replaces the command.
         hidden: keep the command out of the command list; default False.
         extranet_support: whether extranet users may use it; default False.
+        portal: the portal to manage it on: a name of bitrix24:portals ("Many portals" in the README); default
+            the single-portal settings. Changing it replaces the object.
         adopt: take over a command the bot already has under this name, instead of refusing to create it;
             default False. Matters only when the resource is created.
     """
@@ -72,13 +74,14 @@ class BotCommandArgs:
     hidden: pulumi.Input[bool] | None = None
     extranet_support: pulumi.Input[bool] | None = None
     adopt: pulumi.Input[bool] | None = None
+    portal: pulumi.Input[str] | None = None
 
 
 class CommandTranslationModel(LanguageModel):
     params: str | None = None
 
 
-class BotCommandModel(BaseModel):
+class BotCommandModel(OnPortal):
     """Per-field rules of BotCommand inputs (api-reference/chat-bots/outdated/commands/imbot-command-register.md)."""
 
     model_config = ConfigDict(extra="ignore", strict=True)
@@ -104,7 +107,7 @@ class BotCommandProvider(BitrixProvider[int]):
     idempotent = False  # a repeated imbot.command.register makes a second command
     located = "on the bot"
 
-    def describe(self, props: dict[str, Any]) -> str:
+    def object_name(self, props: dict[str, Any]) -> str:
         return f"command /{props.get('command')} of bot {whole(props.get('bot_id'))}"
 
     def fields(self, props: dict[str, Any]) -> dict[str, Any]:
@@ -118,10 +121,11 @@ class BotCommandProvider(BitrixProvider[int]):
     def register_params(self, props: dict[str, Any]) -> dict[str, Any]:
         return {"BOT_ID": int(props["bot_id"]), "COMMON": flag(props["common"]), **self.fields(props)}
 
-    def commands_of(self, bot_id: int) -> list[dict[str, Any]]:
-        """The bot's commands (imbot.v2.Command.list; texts only in the portal's language)."""
+    def commands_of(self, props: dict[str, Any]) -> list[dict[str, Any]]:
+        """The commands of the resource's bot (imbot.v2.Command.list; texts only in the portal's language)."""
+        bot_id = int(props["bot_id"])
         try:
-            listed = self.client().call("imbot.v2.Command.list", {"botId": bot_id})
+            listed = self.client(props).call("imbot.v2.Command.list", {"botId": bot_id})
         except NotFoundError as exc:
             raise with_detail(exc, f"bot_id {bot_id} is not a bot on this portal") from None
         return list(listed.get("commands") or [])
@@ -129,13 +133,13 @@ class BotCommandProvider(BitrixProvider[int]):
     def find_existing(self, props: dict[str, Any]) -> Existing[int] | None:
         """Commands can only be registered on the caller's own bot, so any command found there is ours."""
         name = props["command"]
-        found = [c for c in self.commands_of(int(props["bot_id"])) if str(c["command"]).lstrip("/") == name]
+        found = [c for c in self.commands_of(props) if str(c["command"]).lstrip("/") == name]
         return Existing(int(found[0]["id"]), ours=True) if found else None
 
     def read_back(self, object_id: int, props: dict[str, Any]) -> dict[str, Any] | None:
         """Name and flags from the bot's command list; titles are not compared (only one language is readable)."""
         try:
-            commands = self.commands_of(int(props["bot_id"]))
+            commands = self.commands_of(props)
         except NotFoundError:
             return None
         found = next((c for c in commands if int(c["id"]) == object_id), None)
@@ -180,7 +184,7 @@ class BotCommand(Resource, module="bitrix24", name="BotCommand"):
         args = require("BotCommand", resource_name, "args", args, BotCommandArgs)
         translations = entries("BotCommand", resource_name, "translations", args.translations, CommandTranslation)
         refuse_import("BotCommand", opts)
-        identity = declare("BotCommand", resource_name, {"bot_id": args.bot_id, "command": args.command})
+        identity = declare("BotCommand", resource_name, {"bot_id": args.bot_id, "command": args.command}, args.portal)
         props: dict[str, Any] = {
             **fields_of(args),
             **identity,

@@ -16,13 +16,13 @@ from urllib.parse import urlsplit
 
 import pulumi
 from pulumi.dynamic import Resource
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, StrictBool
 
 from ._batching import SubCall
 from ._errors import ExistsError, InvalidRequestError
 from ._program import declare, entries, fields_of, refuse_import, require
-from ._resource import BitrixProvider, Existing, Failure, document, flag
-from ._rules import AT_LEAST_ONE, UNIQUE_LANGUAGES, HttpsUrl, LanguageModel, WholeNumber, at_least, one_of
+from ._resource import BitrixProvider, Existing, Failure, document, flag, is_unknown
+from ._rules import AT_LEAST_ONE, UNIQUE_LANGUAGES, HttpsUrl, LanguageModel, OnPortal, WholeNumber, at_least, one_of
 
 PLACEMENT_OPTIONS = {
     "IM_TEXTAREA": ("icon_name", "extranet", "context", "role", "color", "width", "height"),
@@ -106,6 +106,8 @@ class WidgetArgs:
             GRAPHITE, COPILOT); default none.
         width, height: IM_TEXTAREA: the size of the opened frame in percent, whole numbers of at least 0;
             default 100.
+        portal: the portal to manage it on: a name of bitrix24:portals ("Many portals" in the README); default
+            the single-portal settings. Changing it replaces the object.
         adopt: take over a widget that this OAuth app already bound with this placement and handler, instead
             of refusing to create it; default False. Matters only when the resource is created.
     """
@@ -123,6 +125,7 @@ class WidgetArgs:
     width: pulumi.Input[int] | None = None
     height: pulumi.Input[int] | None = None
     adopt: pulumi.Input[bool] | None = None
+    portal: pulumi.Input[str] | None = None
 
 
 def _placement(value: Any) -> Any:
@@ -170,7 +173,7 @@ class WidgetTranslationModel(LanguageModel):
     description: Annotated[str, AfterValidator(_trimmed)] | None = None
 
 
-class WidgetModel(BaseModel):
+class WidgetModel(OnPortal):
     """Per-field rules of Widget inputs (api-reference/widgets/placement-bind.md, api-reference/widgets/im/)."""
 
     model_config = ConfigDict(extra="ignore", strict=True)
@@ -207,16 +210,16 @@ class WidgetProvider(BitrixProvider[str]):
     id_param, id_output, not_found_code = "HANDLER", None, ""
     idempotent = False  # a repeated bind fails with "Handler already binded"
 
-    def describe(self, props: dict[str, Any]) -> str:
+    def object_name(self, props: dict[str, Any]) -> str:
         return f"widget {props.get('handler')!r} in {props.get('placement')}"
 
     def object_id(self, id_: str) -> str:
         return id_
 
     # --- check -------------------------------------------------------------------------------------
-    def settings_failures(self) -> list[Failure]:
-        failures = super().settings_failures()
-        if not failures and self.settings().webhook_url:
+    def settings_failures(self, props: dict[str, Any]) -> list[Failure]:
+        failures = super().settings_failures(props)
+        if not failures and not is_unknown(props.get("portal")) and self.settings(props).webhook_url:
             failures.append(("", f"bitrix24 configuration: {WIDGETS_NEED_OAUTH}"))
         return failures
 
@@ -288,19 +291,19 @@ class WidgetProvider(BitrixProvider[str]):
         """No placement.update exists: unbind this handler and bind it again with every declared field, in one
         request. Unbind always names the handler; without one the portal removes every handler of the placement."""
         unbind = SubCall(self.methods[2], self.unbind_params(props))
-        self.client().call_group([unbind, SubCall(self.methods[0], self.register_params(props))], idempotent=False)
+        self.client(props).call_group([unbind, SubCall(self.methods[0], self.register_params(props))], idempotent=False)
 
     def unbind_params(self, props: dict[str, Any]) -> dict[str, Any]:
         return {"PLACEMENT": props["placement"], "HANDLER": props["handler"]}
 
     def unregister(self, object_id: str, props: dict[str, Any]) -> None:
         """Unbind names the handler; a handler that is already gone answers count 0, which is success."""
-        self.client().call(self.methods[2], self.unbind_params(props))
+        self.client(props).call(self.methods[2], self.unbind_params(props))
 
     # --- reads -------------------------------------------------------------------------------------
     def bound(self, props: dict[str, Any]) -> dict[str, Any] | None:
         """This widget as placement.get shows it (every handler of the OAuth app), or None."""
-        listed = self.client().call("placement.get", {})
+        listed = self.client(props).call("placement.get", {})
         key = (props["placement"], props["handler"])
         return next((w for w in listed or [] if (str(w["placement"]).upper(), w["handler"]) == key), None)
 
@@ -384,7 +387,7 @@ class Widget(Resource, module="bitrix24", name="Widget"):
         args = require("Widget", resource_name, "args", args, WidgetArgs)
         refuse_import("Widget", opts)
         placement = args.placement.upper() if isinstance(args.placement, str) else args.placement
-        identity = declare("Widget", resource_name, {"placement": placement, "handler": args.handler})
+        identity = declare("Widget", resource_name, {"placement": placement, "handler": args.handler}, args.portal)
         translations = args.translations
         props: dict[str, Any] = {
             **fields_of(args),
