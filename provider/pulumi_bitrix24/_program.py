@@ -8,12 +8,14 @@ duplicates; identities known only after a create are checked by the provider (se
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import pulumi
 
+from ._config import NAMESPACE, PORTALS, PORTALS_SHAPE
 from ._rules import kind_of
 
 Declared = TypeVar("Declared")
@@ -137,3 +139,18 @@ def entries(kind: str, resource_name: str, field: str, items: Any, expected: typ
                 f"got {_shown_type(item)}"
             )
     return [fields_of(item) for item in items]
+
+
+def portal_names() -> list[str]:
+    """The names of the portals in `bitrix24:portals`, sorted: a fleet program declares its resources once per
+    name (`portal=name`). Only the names are read; the settings stay secret and reach the provider only."""
+    raw = pulumi.runtime.get_config(f"{NAMESPACE}:{PORTALS}")
+    if raw in (None, ""):
+        return []
+    try:
+        portals = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        raise ProgramError(PORTALS_SHAPE) from None
+    if not isinstance(portals, dict):
+        raise ProgramError(PORTALS_SHAPE)
+    return sorted(str(name) for name in portals)

@@ -80,12 +80,14 @@ class Run:
 class Project:
     """A Pulumi project folder with one stack, driven through the CLI."""
 
-    def __init__(self, root: Path, env: dict[str, str], name: str = "e2e") -> None:
+    def __init__(self, root: Path, env: dict[str, str], name: str = "e2e", main: Path | None = None) -> None:
+        """`main` runs a program folder in place (an example), instead of the project's own __main__.py."""
         self.root = root
         self.env = env
         root.mkdir(parents=True, exist_ok=True)
         (root / "Pulumi.yaml").write_text(
             f"name: {name}\nruntime:\n  name: python\n  options:\n    virtualenv: {VENV}\n"
+            + (f"main: {main}\n" if main is not None else "")
         )
         self.cli("stack", "init", "dev")
 
