@@ -34,6 +34,9 @@ NO_PORTAL = (
 
 PORTALS = "portals"
 """`bitrix24:portals`: named portals, each an object with the keys of the single-portal settings."""
+PORTAL_SETTINGS = "portal_settings"
+"""The input in which a resource on a named portal carries that portal's settings (a secret), so that it can
+still be deleted once the portal is removed from the config."""
 PORTAL_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 PORTALS_SHAPE = (
     f"{NAMESPACE}:{PORTALS} must be an object of portal names, each an object of settings, e.g. "
@@ -270,25 +273,37 @@ def load_portals(config: ConfigSource | None) -> dict[str, Settings]:
         raise SettingsError(PORTALS_SHAPE) from None
     if not isinstance(portals, Mapping):
         raise SettingsError(PORTALS_SHAPE)
-    fields = {key: field for field, key in _KEYS.items()}
     problems: list[str] = []
-    found: dict[str, Settings] = {}
-    for name, entry in portals.items():
-        where = f"{NAMESPACE}:{PORTALS}.{name}"
-        if not PORTAL_NAME.fullmatch(str(name)):
-            problems.append(f"{where}: a portal name is 1 to 40 lowercase letters, digits, '-' or '_'")
-        if not isinstance(entry, Mapping):
-            problems.append(f"{where} must be an object of settings (webhookUrl, clientId, ...)")
-            continue
-        values: dict[str, Any] = {}
-        for key, value in entry.items():
-            if key not in fields:
-                problems.append(_unknown_key(f"{where}.{key}", str(key), f"{where}.", tuple(_KEYS.values())))
-                continue
-            parsed = _checked(fields[key], value, f"{where}.{key}", problems)
-            if parsed is not None:
-                values[fields[key]] = parsed
-        found[str(name)] = Settings(**values, name=str(name))
+    found = {str(name): _portal(str(name), entry, problems) for name, entry in portals.items()}
     if problems:
         raise SettingsError(*problems)
     return found
+
+
+def portal_settings(name: str, entry: Any) -> Settings:
+    """One named portal's settings from its config entry (as a resource remembers it in its state)."""
+    problems: list[str] = []
+    settings = _portal(name, entry, problems)
+    if problems:
+        raise SettingsError(*problems)
+    return settings
+
+
+def _portal(name: str, entry: Any, problems: list[str]) -> Settings:
+    """The settings of `bitrix24:portals.<name>`; each broken rule, naming the portal and the key, goes to problems."""
+    where = f"{NAMESPACE}:{PORTALS}.{name}"
+    if not PORTAL_NAME.fullmatch(name):
+        problems.append(f"{where}: a portal name is 1 to 40 lowercase letters, digits, '-' or '_'")
+    if not isinstance(entry, Mapping):
+        problems.append(f"{where} must be an object of settings (webhookUrl, clientId, ...)")
+        return Settings(name=name)
+    fields = {key: field for field, key in _KEYS.items()}
+    values: dict[str, Any] = {}
+    for key, value in entry.items():
+        if key not in fields:
+            problems.append(_unknown_key(f"{where}.{key}", str(key), f"{where}.", tuple(_KEYS.values())))
+            continue
+        parsed = _checked(fields[key], value, f"{where}.{key}", problems)
+        if parsed is not None:
+            values[fields[key]] = parsed
+    return Settings(**values, name=name)

@@ -9,6 +9,7 @@ api-reference/chat-bots/outdated/commands/imbot-command-register.md; OAuth error
 
 from __future__ import annotations
 
+import re
 from typing import TypeVar
 
 CHAT_APP_ID_ERROR = "CHAT_APP_ID_ERROR"
@@ -49,6 +50,8 @@ FIELDS = {
     "INVALID_ERROR_HEIGHT": "height",
 }
 """The resource argument each field-specific code is about, as the method pages list the codes."""
+_SETTING = re.compile(r"bitrix24:(\w+)(?: \(or BITRIX24_\w+\))?")
+"""A setting as the hints name it for the single-portal configuration."""
 OWN_BOT_METHODS = frozenset({"imbot.update", "imbot.unregister", "imbot.v2.Bot.get"})
 """Methods whose BOT_ID is the Bot resource's own object, not the bot_id argument of an app or a command."""
 
@@ -74,7 +77,10 @@ class Bitrix24Error(Exception):
     def message(self) -> str:
         detail = f" ({self.description})" if self.description else ""
         where = f" on portal {self.portal!r}" if self.portal else ""
-        return f"Bitrix24 {self.method}{where} failed with {self.code}{detail}: {self.advice()}"
+        advice = self.advice()
+        if self.portal:  # the settings to check are that portal's
+            advice = _SETTING.sub(f"bitrix24:portals.{self.portal}.\\1", advice)
+        return f"Bitrix24 {self.method}{where} failed with {self.code}{detail}: {advice}"
 
     def on_portal(self, name: str | None) -> Bitrix24Error:
         """The same error, its message naming the portal it came from (one of several a fleet uses)."""

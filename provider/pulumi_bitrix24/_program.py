@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import pulumi
 
-from ._config import NAMESPACE, PORTALS, PORTALS_SHAPE
+from ._config import NAMESPACE, PORTAL_SETTINGS, PORTALS, PORTALS_SHAPE
 from ._rules import kind_of
 
 Declared = TypeVar("Declared")
@@ -154,3 +154,20 @@ def portal_names() -> list[str]:
     if not isinstance(portals, dict):
         raise ProgramError(PORTALS_SHAPE)
     return sorted(str(name) for name in portals)
+
+
+def on_portal(
+    portal: Any, props: dict[str, Any], opts: pulumi.ResourceOptions | None, *secret_outputs: str
+) -> tuple[dict[str, Any], pulumi.ResourceOptions]:
+    """A resource's inputs and options, tied to its portal: a named portal's settings travel with the resource
+    as a secret (PORTAL_SETTINGS), so that removing the portal from the config deletes its objects, as removing
+    an explicit provider does in Pulumi; `secret_outputs` are the resource's own secrets."""
+    if portal is not None:
+        portals = pulumi.Config(NAMESPACE).get_secret_object(PORTALS)
+        if portals is not None:
+            settings = pulumi.Output.all(portals, portal).apply(
+                lambda found: found[0].get(found[1]) if isinstance(found[0], dict) else None
+            )
+            props = {**props, PORTAL_SETTINGS: pulumi.Output.secret(settings)}
+    secrets = pulumi.ResourceOptions(additional_secret_outputs=[*secret_outputs, PORTAL_SETTINGS])
+    return props, pulumi.ResourceOptions.merge(opts, secrets)

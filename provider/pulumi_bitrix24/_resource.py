@@ -32,16 +32,27 @@ from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 from pydantic import BaseModel, ValidationError
 
-from ._config import NAMESPACE, PORTALS, Settings, SettingsError, load_portals, load_settings
+from ._config import (
+    NAMESPACE,
+    PORTAL_SETTINGS,
+    PORTALS,
+    Settings,
+    SettingsError,
+    load_portals,
+    load_settings,
+    portal_settings,
+)
 from ._diagnostics import show_expected_failures_as_messages
 from ._errors import (
     BOT_ID_ERROR,
+    AuthError,
     Bitrix24Error,
     DuplicateError,
     ExistsError,
     NotCreatedError,
     NotFoundError,
     OutcomeUnknownError,
+    RateLimitError,
     ServerError,
     TransportError,
     with_detail,
@@ -53,6 +64,8 @@ if TYPE_CHECKING:
 from ._rules import kind_of
 
 Failure = tuple[str, str]
+PORTAL_FAULTS = (AuthError, RateLimitError, ServerError, TransportError)
+"""Failures of a portal rather than of a resource's inputs: credentials, limits, outages."""
 Id = TypeVar("Id", bound=int | str)
 """How a resource names its portal object: a numeric id, or (widgets, which have none) a text made of its identity."""
 LOST_ANSWER_WAIT = 5.0
@@ -291,10 +304,14 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
         if self._portals_problems:
             raise SettingsError(*self._portals_problems)
         portals = self._portals if self._portals is not None else {}
-        if name not in portals:
-            known = f"it has {', '.join(sorted(portals))}" if portals else "it has none"
-            raise SettingsError(f"portal {name!r} is not in {NAMESPACE}:{PORTALS} ({known})")
-        return portals[name]
+        if name in portals:
+            return portals[name]
+        if isinstance(props.get(PORTAL_SETTINGS), dict):
+            # A portal removed from the config: its resources are being deleted (or refreshed) with the
+            # settings they were last created or updated with, as Pulumi does for a removed explicit provider.
+            return portal_settings(name, props[PORTAL_SETTINGS])
+        known = f"it has {', '.join(sorted(portals))}" if portals else "it has none"
+        raise SettingsError(f"portal {name!r} is not in {NAMESPACE}:{PORTALS} ({known})")
 
     def client(self, props: dict[str, Any]) -> Client:
         # Imported here: the program process (which imports this module too) never talks to the portal.
@@ -316,11 +333,13 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
         name = props.get("portal")
         if is_unknown(name):
             return []
+        if name is not None and name not in (self._portals or {}) and not self._portals_problems:
+            # check is for resources the program declares: their portal must be in the config now
+            known = ", ".join(sorted(self._portals or {})) or "none"
+            return [("portal", f"is not in {NAMESPACE}:{PORTALS} (it has {known})")]
         try:
             self.settings(props).validate()
         except SettingsError as exc:
-            if name is not None and not self._portals_problems and name not in (self._portals or {}):
-                return [("portal", problem) for problem in exc.problems]
             where = f"{NAMESPACE} configuration" + (f" of portal {name!r}" if name is not None else "")
             return [("", f"{where}: {problem}") for problem in exc.problems]
         return []
@@ -387,7 +406,15 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
         try:
             existing = self.find_existing(props)
         except Bitrix24Error as exc:
-            return [(field, f"could not check whether the {self.kind} already exists: {exc}")]
+            problem = f"could not check whether the {self.kind} already exists: {exc}"
+            if props.get("portal") is not None and isinstance(exc, PORTAL_FAULTS):
+                # A check failure stops the whole run; an operation failure stops only what depends on it. So in
+                # a fleet an unreachable portal fails its own resources (at create, which looks again), and the
+                # others go on under `pulumi up --continue-on-error`.
+                portal = props["portal"]
+                pulumi.log.warn(f"{problem.rstrip('.')}. `pulumi up` will fail for the resources of portal {portal!r}")
+                return []
+            return [(field, problem)]
         if existing is None:
             LEDGER.found_absent(self.portal(props), self.kind, self.identity_key(props))
             return []

@@ -20,7 +20,7 @@ from ._errors import (
     NotFoundError,
     with_detail,
 )
-from ._program import declare, entries, fields_of, refuse_import, require
+from ._program import declare, entries, fields_of, on_portal, refuse_import, require
 from ._resource import BitrixProvider, Existing, document, flag, lang_entries, whole
 from ._rules import AT_LEAST_ONE, UNIQUE_LANGUAGES, HttpsUrl, LanguageModel, OnPortal, WholeNumber, at_least, full_match
 
@@ -192,6 +192,7 @@ class BotCommand(Resource, module="bitrix24", name="BotCommand"):
             "command_id": None,
             "adopted": None,
         }
+        props, opts = on_portal(args.portal, props, opts)
         super().__init__(BotCommandProvider(), resource_name, props, opts)
         self.command_id = self.id.apply(int)
 

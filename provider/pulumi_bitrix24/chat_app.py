@@ -16,7 +16,7 @@ from pydantic import AfterValidator, ConfigDict, Field, StrictBool
 
 from ._batching import Ref, SubCall
 from ._errors import CHAT_APP_ID_ERROR, AppGoneError, NotFoundError
-from ._program import declare, entries, fields_of, refuse_import, require
+from ._program import declare, entries, fields_of, on_portal, refuse_import, require
 from ._resource import (
     BitrixProvider,
     Failure,
@@ -325,8 +325,8 @@ class ChatApp(Resource, module="bitrix24", name="ChatApp"):
             "translations": entries("ChatApp", resource_name, "translations", args.translations, Translation),
             "app_id": None,
         }
-        secret = pulumi.ResourceOptions(additional_secret_outputs=["hash"])
-        super().__init__(ChatAppProvider(), resource_name, props, pulumi.ResourceOptions.merge(opts, secret))
+        props, opts = on_portal(args.portal, props, opts, "hash")
+        super().__init__(ChatAppProvider(), resource_name, props, opts)
         self.app_id = self.id.apply(int)
 
 

@@ -20,7 +20,7 @@ from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, StrictB
 
 from ._batching import SubCall
 from ._errors import ExistsError, InvalidRequestError
-from ._program import declare, entries, fields_of, refuse_import, require
+from ._program import declare, entries, fields_of, on_portal, refuse_import, require
 from ._resource import BitrixProvider, Existing, Failure, document, flag, is_unknown
 from ._rules import AT_LEAST_ONE, UNIQUE_LANGUAGES, HttpsUrl, LanguageModel, OnPortal, WholeNumber, at_least, one_of
 
@@ -397,6 +397,7 @@ class Widget(Resource, module="bitrix24", name="Widget"):
             else entries("Widget", resource_name, "translations", translations, WidgetTranslation),
             "adopted": None,
         }
+        props, opts = on_portal(args.portal, props, opts)
         super().__init__(WidgetProvider(), resource_name, props, opts)
 
 

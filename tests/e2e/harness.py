@@ -109,9 +109,11 @@ class Project:
     def program(self, source: str) -> None:
         (self.root / "__main__.py").write_text(textwrap.dedent(source))
 
-    def config(self, key: str, value: str, secret: bool = False) -> None:
-        """Set a config value, passed on stdin so that secrets never appear in a command line."""
-        self.cli("config", "set", *(["--secret"] if secret else []), key, stdin=value)
+    def config(self, key: str, value: str, secret: bool = False, path: bool = False) -> None:
+        """Set a config value, passed on stdin so that secrets never appear in a command line; `path` sets one
+        key inside a structured value (`bitrix24:portals.acme.webhookUrl`)."""
+        flags = [*(["--secret"] if secret else []), *(["--path"] if path else [])]
+        self.cli("config", "set", *flags, key, stdin=value)
 
     def preview(self, check: bool = True) -> Run:
         return self.cli("preview", "--json", check=check)
