@@ -22,17 +22,37 @@ Declared = TypeVar("Declared")
 
 _lock = threading.Lock()
 _declared: dict[tuple[Any, ...], str] = {}
-_bot_outputs: dict[int, tuple[pulumi.Output[int], str]] = {}
+_bot_outputs: dict[int, tuple[pulumi.Output[int], str, Any]] = {}
 
 
 class ProgramError(pulumi.RunError):
     """A mistake in the program itself; Pulumi prints its message without a traceback."""
 
 
-def remember_bot(bot_id: pulumi.Output[int], resource_name: str) -> None:
-    """Let ChatApp and BotCommand recognise `bot.bot_id` as "the Bot named resource_name" before it has an id."""
+def remember_bot(bot_id: pulumi.Output[int], resource_name: str, portal: Any) -> None:
+    """Let ChatApp and BotCommand recognise `bot.bot_id` as "the Bot named resource_name" (on `portal`) before it
+    has an id."""
     with _lock:
-        _bot_outputs[id(bot_id)] = (bot_id, resource_name)
+        _bot_outputs[id(bot_id)] = (bot_id, resource_name, portal)
+
+
+def portal_of_bot(kind: str, resource_name: str, bot_id: Any, portal: Any) -> Any:
+    """The portal of a resource that belongs to a bot: the one it names, else its Bot's; a different portal than
+    its Bot's fails the program (a bot id means nothing on another portal)."""
+    with _lock:
+        known = _bot_outputs.get(id(bot_id))
+    if known is None or known[0] is not bot_id or isinstance(portal, pulumi.Output):
+        return portal
+    bots_portal = known[2]
+    if portal is None:
+        return bots_portal
+    if portal != bots_portal and not isinstance(bots_portal, pulumi.Output):
+        where = f"portal {bots_portal!r}" if bots_portal is not None else "the default portal"
+        raise ProgramError(
+            f"{kind} {resource_name!r} is on portal {portal!r}, but its bot_id is of Bot {known[1]!r} on {where}: "
+            "a bot's commands and apps live on the bot's portal. Remove portal= to use the bot's."
+        )
+    return portal
 
 
 @dataclass(frozen=True)

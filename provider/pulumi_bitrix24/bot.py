@@ -304,7 +304,7 @@ class Bot(Resource, module="bitrix24", name="Bot"):
         super().__init__(BotProvider(), resource_name, props, opts)
         # The resource id stays known while an in-place update is previewed, so dependents preview no replace.
         self.bot_id = self.id.apply(int)
-        remember_bot(self.bot_id, resource_name)
+        remember_bot(self.bot_id, resource_name, args.portal)
 
 
 document(Bot, BotArgs, BotProperties)

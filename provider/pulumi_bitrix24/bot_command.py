@@ -20,7 +20,7 @@ from ._errors import (
     NotFoundError,
     with_detail,
 )
-from ._program import declare, entries, fields_of, on_portal, refuse_import, require
+from ._program import declare, entries, fields_of, on_portal, portal_of_bot, refuse_import, require
 from ._resource import BitrixProvider, Existing, document, flag, lang_entries, whole
 from ._rules import AT_LEAST_ONE, UNIQUE_LANGUAGES, HttpsUrl, LanguageModel, OnPortal, WholeNumber, at_least, full_match
 
@@ -182,17 +182,19 @@ class BotCommand(Resource, module="bitrix24", name="BotCommand"):
     def __init__(self, resource_name: str, args: BotCommandArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         """Declare a bot command named `resource_name` (unique in the stack) with `args`, a BotCommandArgs."""
         args = require("BotCommand", resource_name, "args", args, BotCommandArgs)
+        portal = portal_of_bot("BotCommand", resource_name, args.bot_id, args.portal)
         translations = entries("BotCommand", resource_name, "translations", args.translations, CommandTranslation)
         refuse_import("BotCommand", opts)
-        identity = declare("BotCommand", resource_name, {"bot_id": args.bot_id, "command": args.command}, args.portal)
+        identity = declare("BotCommand", resource_name, {"bot_id": args.bot_id, "command": args.command}, portal)
         props: dict[str, Any] = {
             **fields_of(args),
             **identity,
+            "portal": portal,
             "translations": translations,
             "command_id": None,
             "adopted": None,
         }
-        props, opts = on_portal(args.portal, props, opts)
+        props, opts = on_portal(portal, props, opts)
         super().__init__(BotCommandProvider(), resource_name, props, opts)
         self.command_id = self.id.apply(int)
 

@@ -16,7 +16,7 @@ from pydantic import AfterValidator, ConfigDict, Field, StrictBool
 
 from ._batching import Ref, SubCall
 from ._errors import CHAT_APP_ID_ERROR, AppGoneError, NotFoundError
-from ._program import declare, entries, fields_of, on_portal, refuse_import, require
+from ._program import declare, entries, fields_of, on_portal, portal_of_bot, refuse_import, require
 from ._resource import (
     BitrixProvider,
     Failure,
@@ -315,17 +315,19 @@ class ChatApp(Resource, module="bitrix24", name="ChatApp"):
     def __init__(self, resource_name: str, args: ChatAppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         """Declare a chat app named `resource_name` (unique in the stack) with `args`, a ChatAppArgs."""
         args = require("ChatApp", resource_name, "args", args, ChatAppArgs)
+        portal = portal_of_bot("ChatApp", resource_name, args.bot_id, args.portal)
         refuse_import("ChatApp", opts)
-        identity = declare("ChatApp", resource_name, {"bot_id": args.bot_id, "code": args.code}, args.portal)
+        identity = declare("ChatApp", resource_name, {"bot_id": args.bot_id, "code": args.code}, portal)
         props: dict[str, Any] = {
             **fields_of(args),
             **identity,
+            "portal": portal,
             "hash": None if args.hash is None else pulumi.Output.secret(args.hash),
             "icon_base64": read_file_base64(args.icon_path, ICON_LIMIT),
             "translations": entries("ChatApp", resource_name, "translations", args.translations, Translation),
             "app_id": None,
         }
-        props, opts = on_portal(args.portal, props, opts, "hash")
+        props, opts = on_portal(portal, props, opts, "hash")
         super().__init__(ChatAppProvider(), resource_name, props, opts)
         self.app_id = self.id.apply(int)
 
