@@ -21,7 +21,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from ._batching import Coalescer, Outcome, Ref, SubCall
-from ._config import Settings
+from ._config import Settings, SettingsError
 from ._errors import (
     EXPIRED_TOKEN,
     OPERATION_TIME_LIMIT,
@@ -36,6 +36,7 @@ from ._errors import (
     error_for,
 )
 from ._ratelimit import LeakyBucket, plan_named, with_headroom
+from ._tokens import Tokens, TokenStore, TokenStoreError, grant
 
 Result = TypeVar("Result")
 
@@ -167,9 +168,11 @@ class Client:
     def __init__(self, settings: Settings) -> None:
         settings.validate()
         self._settings = settings
-        self._access_token = settings.access_token
-        self._refresh_token = settings.refresh_token
-        self._redact = Redactor(settings.secrets)
+        self._store = TokenStore(settings.token_store) if settings.token_store else None
+        stored = self._stored()
+        self._access_token = stored.access_token if stored else settings.access_token
+        self._refresh_token = stored.refresh_token if stored else settings.refresh_token
+        self._redact = Redactor((*settings.secrets, self._access_token or "", self._refresh_token or ""))
         self._bucket = _bucket_for(settings)
         self._session = requests.Session()
         self._session.headers.update({"Accept": "application/json", "User-Agent": USER_AGENT})
@@ -307,12 +310,16 @@ class Client:
         return envelope["result"]
 
     def _renewable(self, exc: Bitrix24Error, token: str | None) -> bool:
-        """An auth failure that a refresh solves: this call's token expired, or another call has just refreshed
-        it (the portal then no longer knows the old token)."""
+        """An auth failure that a refresh solves: this call's token expired, or another call (of this run, or of
+        another run sharing the token store) has just refreshed it: the portal then no longer knows the old one."""
         if self.is_webhook:
             return False
         if isinstance(exc, AuthError) and self._access_token != token:
             return True
+        if isinstance(exc, AuthError) and self._store is not None:
+            stored = self._stored()
+            if stored is not None and stored.access_token != token:
+                return True
         return exc.code == EXPIRED_TOKEN and self._can_refresh()
 
     def _can_refresh(self) -> bool:
@@ -323,30 +330,53 @@ class Client:
         """Trade the refresh token for a new pair; the new refresh token replaces the old (settings/oauth/index.md).
 
         One refresh at a time: calls that met the same expired token wait for the first one's refresh and use
-        its new token, since the portal accepts each refresh token only once.
+        its new token, since the portal accepts each refresh token only once. With a token store, other runs
+        sharing it wait too: under its file lock, tokens that another run has just stored are taken instead of
+        refreshing, and a new pair is stored before the lock is released.
         """
-        s = self._settings
-        server = (s.oauth_server_url or "https://oauth.bitrix.info/").rstrip("/")
         with self._lock:
             if self._access_token != expired:
                 return
-            query = {
-                "grant_type": "refresh_token",
-                "client_id": s.oauth_client_id,
-                "client_secret": s.oauth_client_secret,
-                "refresh_token": self._refresh_token,
-            }
+            if self._store is None:
+                self._use(self._refreshed(self._refresh_token))
+                return
             try:
-                response = self._session.get(f"{server}/oauth/token/", params=query, timeout=s.timeout_seconds)
-                tokens = response.json()
-            except (requests.RequestException, ValueError) as exc:
-                raise TransportError("oauth refresh", "TRANSPORT_ERROR", self._redact(str(exc))) from None
-            if "access_token" not in tokens:
-                code = str(tokens.get("error", "invalid_grant"))
-                raise AuthError("oauth refresh", code, self._redact(str(tokens.get("error_description", ""))))
-            self._access_token = tokens["access_token"]
-            self._refresh_token = tokens.get("refresh_token", self._refresh_token)
-            self._redact = Redactor((*self._settings.secrets, self._access_token, self._refresh_token or ""))
+                with self._store.locked():
+                    stored = self._stored()
+                    if stored is not None and stored.access_token != expired and stored.fresh():
+                        self._use(stored)
+                        return
+                    tokens = self._refreshed(stored.refresh_token if stored else self._refresh_token)
+                    self._use(tokens)
+                    self._store.put(str(self._settings.portal_url), tokens)
+            except TokenStoreError as exc:
+                raise SettingsError(str(exc)) from None
+
+    def _stored(self) -> Tokens | None:
+        """This portal's entry in the token store, if there is a store and it has one."""
+        if self._store is None or not self._settings.portal_url:
+            return None
+        try:
+            return self._store.get(self._settings.portal_url)
+        except TokenStoreError as exc:
+            raise SettingsError(str(exc)) from None
+
+    def _refreshed(self, refresh_token: str | None) -> Tokens:
+        """A new token pair from the OAuth server, in exchange for `refresh_token`."""
+        s = self._settings
+        query = {
+            "grant_type": "refresh_token",
+            "client_id": s.oauth_client_id or "",
+            "client_secret": s.oauth_client_secret or "",
+            "refresh_token": refresh_token or "",
+        }
+        return grant(self._session, s.oauth_server_url, query, s.timeout_seconds, self._redact)
+
+    def _use(self, tokens: Tokens) -> None:
+        """Send `tokens` from now on, and keep them out of every message."""
+        self._access_token = tokens.access_token
+        self._refresh_token = tokens.refresh_token or self._refresh_token
+        self._redact = Redactor((*self._settings.secrets, self._access_token, self._refresh_token or ""))
 
 
 def _as_failure_of(exc: BaseException, method: str) -> BaseException:

@@ -15,6 +15,7 @@ from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from ._ratelimit import PLANS
+from ._tokens import COMMAND, TokenStore, portal_key
 
 NAMESPACE = "bitrix24"
 MAX_TIMEOUT_SECONDS = 600.0
@@ -30,6 +31,7 @@ NO_PORTAL = (
     "(pulumi config set --secret ...), or bitrix24:portalUrl and bitrix24:accessToken, "
     "or the BITRIX24_* environment variables"
 )
+STORE_SECTION = 'README, "OAuth and the token store"'
 
 N = TypeVar("N", int, float)
 
@@ -58,6 +60,7 @@ class Settings:
     oauth_client_id: str | None = None
     oauth_client_secret: str | None = None
     oauth_server_url: str | None = None
+    token_store: str | None = None
     plan: str = "standard"
     timeout_seconds: float = 30.0
     max_retries: int = 5
@@ -98,10 +101,35 @@ class Settings:
             problems.append("the Bitrix24 portal must be reached over https:// (plain http is refused)")
         if self.webhook_url and not self.client_id:
             problems.append("bitrix24:clientId (or BITRIX24_CLIENT_ID) is required with a webhook URL")
-        if not self.webhook_url and not self.access_token:
-            problems.append("bitrix24:accessToken (or BITRIX24_ACCESS_TOKEN) is required with portalUrl")
+        if self.token_store:
+            problems += self._token_store_problems()
+        elif not self.webhook_url and not self.access_token:
+            problems.append(
+                "bitrix24:accessToken (or BITRIX24_ACCESS_TOKEN) is required with portalUrl, unless "
+                f"bitrix24:tokenStore names a token store filled by {COMMAND} ({STORE_SECTION})"
+            )
         if problems:
             raise SettingsError(*problems)
+
+    def _token_store_problems(self) -> list[str]:
+        """A token store needs OAuth mode, the app's keys to refresh, and tokens: stored, or seeds in config."""
+        if self.webhook_url:
+            return ["bitrix24:tokenStore is for OAuth mode (bitrix24:portalUrl); a webhook needs no tokens"]
+        problems = []
+        if not (self.oauth_client_id and self.oauth_client_secret):
+            problems.append(
+                "bitrix24:oauthClientId and bitrix24:oauthClientSecret (or BITRIX24_OAUTH_CLIENT_ID and "
+                "BITRIX24_OAUTH_CLIENT_SECRET) are required with bitrix24:tokenStore, to refresh the stored tokens"
+            )
+        store = TokenStore(str(self.token_store))
+        broken = store.problems()
+        if not broken and self.portal_url and not self.access_token and store.get(self.portal_url) is None:
+            broken.append(
+                f"the token store {store.path} (bitrix24:tokenStore) has no tokens for {portal_key(self.portal_url)} "
+                f"and bitrix24:accessToken is not set: run {COMMAND} to store the app's first tokens "
+                f"({STORE_SECTION})"
+            )
+        return problems + broken
 
 
 _KEYS = {
@@ -113,6 +141,7 @@ _KEYS = {
     "oauth_client_id": "oauthClientId",
     "oauth_client_secret": "oauthClientSecret",
     "oauth_server_url": "oauthServerUrl",
+    "token_store": "tokenStore",
     "plan": "plan",
     "timeout_seconds": "timeoutSeconds",
     "max_retries": "maxRetries",
