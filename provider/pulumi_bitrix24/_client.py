@@ -7,11 +7,12 @@ its refresh), limits.md (QUERY_LIMIT_EXCEEDED, OPERATION_TIME_LIMIT and the leak
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import random
 import ssl
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -317,7 +318,10 @@ class Client:
         if isinstance(exc, AuthError) and self._access_token != token:
             return True
         if isinstance(exc, AuthError) and self._store is not None:
-            stored = self._stored()
+            # Under the lock: a run that is refreshing right now has made the old token unknown but not yet
+            # stored the new one.
+            with self._locked_store():
+                stored = self._stored()
             if stored is not None and stored.access_token != token:
                 return True
         return exc.code == EXPIRED_TOKEN and self._can_refresh()
@@ -340,17 +344,32 @@ class Client:
             if self._store is None:
                 self._use(self._refreshed(self._refresh_token))
                 return
-            try:
-                with self._store.locked():
-                    stored = self._stored()
-                    if stored is not None and stored.access_token != expired and stored.fresh():
-                        self._use(stored)
-                        return
-                    tokens = self._refreshed(stored.refresh_token if stored else self._refresh_token)
-                    self._use(tokens)
-                    self._store.put(str(self._settings.portal_url), tokens)
-            except TokenStoreError as exc:
-                raise SettingsError(str(exc)) from None
+            with self._locked_store():
+                stored = self._stored()
+                if stored is not None and stored.access_token != expired and stored.fresh():
+                    self._use(stored)
+                    return
+                tokens = self._refreshed(stored.refresh_token if stored else self._refresh_token)
+                self._use(tokens)
+                self._put(tokens)
+
+    @contextlib.contextmanager
+    def _locked_store(self) -> Iterator[None]:
+        """Hold the token store's file lock, so that no other run refreshes meanwhile."""
+        assert self._store is not None
+        try:
+            with self._store.locked():
+                yield
+        except TokenStoreError as exc:
+            raise SettingsError(str(exc)) from None
+
+    def _put(self, tokens: Tokens) -> None:
+        """Record this portal's new tokens in the token store."""
+        assert self._store is not None
+        try:
+            self._store.put(str(self._settings.portal_url), tokens)
+        except TokenStoreError as exc:
+            raise SettingsError(str(exc)) from None
 
     def _stored(self) -> Tokens | None:
         """This portal's entry in the token store, if there is a store and it has one."""
