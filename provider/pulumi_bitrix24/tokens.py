@@ -107,7 +107,7 @@ class Secrets:
 def _config_lines(portal: str, store: TokenStore, oauth_server: str | None) -> list[str]:
     lines = [
         f"pulumi config set bitrix24:portalUrl {portal}",
-        f"pulumi config set bitrix24:tokenStore {store.path}",
+        f"pulumi config set --plaintext bitrix24:tokenStore {store.path}",  # the path is no secret
         "pulumi config set --secret bitrix24:oauthClientId       # asks for the app's client_id",
         "pulumi config set --secret bitrix24:oauthClientSecret   # asks for the app's client_secret",
     ]

@@ -226,7 +226,7 @@ def test_install_command_stores_the_tokens_and_prints_no_secret(tmp_path: Path) 
     assert stored is not None and stored.expires is not None
     assert (stored.access_token, stored.refresh_token) == (INSTALL_AUTH["access_token"], INSTALL_AUTH["refresh_token"])
     assert stored.expires == pytest.approx(time.time() + 3600, abs=60)
-    assert f"pulumi config set bitrix24:tokenStore {path}" in out and "bitrix24:portalUrl " + PORTAL in out
+    assert f"pulumi config set --plaintext bitrix24:tokenStore {path}" in out and "bitrix24:portalUrl " + PORTAL in out
     assert INSTALL_AUTH["access_token"] not in out and INSTALL_AUTH["refresh_token"] not in out
     code, _, err = run_command(
         "--store", str(path), "--portal", "https://other.bitrix24.com/", "install", stdin=INSTALL_FORM
