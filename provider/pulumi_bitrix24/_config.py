@@ -16,6 +16,7 @@ from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from ._ratelimit import PLANS
+from ._tokens import COMMAND, TokenStore, portal_key
 
 NAMESPACE = "bitrix24"
 MAX_TIMEOUT_SECONDS = 600.0
@@ -31,6 +32,7 @@ NO_PORTAL = (
     "(pulumi config set --secret ...), or bitrix24:portalUrl and bitrix24:accessToken, "
     "or the BITRIX24_* environment variables"
 )
+STORE_SECTION = 'README, "OAuth and the token store"'
 
 PORTALS = "portals"
 """`bitrix24:portals`: named portals, each an object with the keys of the single-portal settings."""
@@ -70,6 +72,7 @@ class Settings:
     oauth_client_id: str | None = None
     oauth_client_secret: str | None = None
     oauth_server_url: str | None = None
+    token_store: str | None = None
     plan: str = "standard"
     timeout_seconds: float = 30.0
     max_retries: int = 5
@@ -123,10 +126,35 @@ class Settings:
             problems.append("the Bitrix24 portal must be reached over https:// (plain http is refused)")
         if self.webhook_url and not self.client_id:
             problems.append(f"{self.key('client_id')} is required with a webhook URL")
-        if not self.webhook_url and not self.access_token:
-            problems.append(f"{self.key('access_token')} is required with portalUrl")
+        if self.token_store:
+            problems += self._token_store_problems()
+        elif not self.webhook_url and not self.access_token:
+            problems.append(
+                f"{self.key('access_token')} is required with portalUrl, unless "
+                f"{self.key('token_store')} names a token store filled by {COMMAND} ({STORE_SECTION})"
+            )
         if problems:
             raise SettingsError(*problems)
+
+    def _token_store_problems(self) -> list[str]:
+        """A token store needs OAuth mode, the app's keys to refresh, and tokens: stored, or seeds in config."""
+        if self.webhook_url:
+            return [f"{self.key('token_store')} is for OAuth mode (portalUrl); a webhook needs no tokens"]
+        problems = []
+        if not (self.oauth_client_id and self.oauth_client_secret):
+            problems.append(
+                f"{self.key('oauth_client_id')} and {self.key('oauth_client_secret')} are required with "
+                f"{self.key('token_store')}, to refresh the stored tokens"
+            )
+        store = TokenStore(str(self.token_store))
+        broken = store.problems()
+        if not broken and self.portal_url and not self.access_token and store.get(self.portal_url) is None:
+            broken.append(
+                f"the token store {store.path} ({self.key('token_store')}) has no tokens for "
+                f"{portal_key(self.portal_url)} and {self.key('access_token')} is not set: run {COMMAND} to store "
+                f"the app's first tokens ({STORE_SECTION})"
+            )
+        return problems + broken
 
 
 _KEYS = {
@@ -138,6 +166,7 @@ _KEYS = {
     "oauth_client_id": "oauthClientId",
     "oauth_client_secret": "oauthClientSecret",
     "oauth_server_url": "oauthServerUrl",
+    "token_store": "tokenStore",
     "plan": "plan",
     "timeout_seconds": "timeoutSeconds",
     "max_retries": "maxRetries",

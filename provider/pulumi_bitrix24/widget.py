@@ -57,8 +57,9 @@ PORTAL_LANGUAGE = "en"
 WIDGETS_NEED_OAUTH = (
     "widgets need an OAuth application: Bitrix24 refuses placement.* calls from incoming webhooks "
     "(WRONG_AUTH_TYPE). Have a portal administrator create a local application (API only, scope placement), "
-    "configure bitrix24:portalUrl, bitrix24:oauthClientId and bitrix24:oauthClientSecret instead of "
-    "bitrix24:webhookUrl, and take its tokens in (README, 'Messenger widgets')"
+    "configure bitrix24:portalUrl, bitrix24:oauthClientId, bitrix24:oauthClientSecret and bitrix24:tokenStore "
+    "instead of bitrix24:webhookUrl, and take its tokens in with pulumi-bitrix24-tokens (README, 'Messenger "
+    "widgets')"
 )
 
 

@@ -227,8 +227,17 @@ class EmulatorControl:
         return found
 
     def requests(self) -> int:
-        """How many HTTP requests reached the portal (a batch counts once, as for the rate limit)."""
-        return len(self.journal(""))
+        """How many HTTP requests reached the portal (a batch counts once, as for the rate limit); the OAuth
+        server's `oauth/token` requests are not the portal's."""
+        return len([e for e in self.journal("") if e["method"] != "oauth/token"])
+
+    def token_grants(self) -> list[tuple[str, str | None]]:
+        """(grant_type, error) of every request to the OAuth server's /oauth/token/, in order."""
+        return [(e["grant_type"], e["error"]) for e in self.journal("oauth/token")]
+
+    def oauth_code(self, client_id: str) -> str:
+        """A one-time authorization code of an OAuth app, as the portal's authorize redirect would carry it."""
+        return str(self._control("POST", "oauth-code", {"client_id": client_id})["code"])
 
     def writes(self, prefix: str = "imbot.") -> list[str]:
         """The methods called that can change the portal (everything but the reads)."""

@@ -20,6 +20,7 @@ CREATE TABLE IF NOT EXISTS oauth_apps (client_id TEXT PRIMARY KEY, client_secret
 CREATE TABLE IF NOT EXISTS tokens (
     access_token TEXT PRIMARY KEY, refresh_token TEXT UNIQUE NOT NULL, client_id TEXT NOT NULL,
     scopes TEXT NOT NULL, expires_at REAL NOT NULL, lifetime REAL NOT NULL, user_id INTEGER NOT NULL DEFAULT 1);
+CREATE TABLE IF NOT EXISTS auth_codes (code TEXT PRIMARY KEY, client_id TEXT NOT NULL, expires_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS objects (
     id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, owner TEXT NOT NULL, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS objects_by_owner ON objects (kind, owner);
@@ -30,6 +31,8 @@ _INDEXED = {"owner": "owner", "CODE": "json_extract(data, '$.CODE')", "BOT_ID": 
 """The columns find() can filter on, each backed by an index, so lookups stay fast as the portal grows."""
 
 DEFAULT_SCOPES = ("imbot", "im", "basic", "placement")
+CODE_LIFETIME = 30.0
+"""An authorization code works once and for 30 seconds (settings/oauth/index.md)."""
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,24 @@ class Store:
                 return None
             self._db.execute("DELETE FROM tokens WHERE refresh_token = ?", (refresh_token,))
             return self.issue_token(client_id, row[1], tuple(row[0].split(",")), row[2])
+
+    def issue_code(self, client_id: str) -> str | None:
+        """A one-time authorization code for an OAuth app, as the portal's authorize step hands it out."""
+        if self.oauth_secret(client_id) is None:
+            return None
+        code = secrets.token_hex(16)
+        with self.lock:
+            self._db.execute("INSERT INTO auth_codes VALUES (?, ?, ?)", (code, client_id, time.time() + CODE_LIFETIME))
+        return code
+
+    def redeem_code(self, client_id: str, code: str, lifetime: float) -> dict[str, Any] | None:
+        """Trade an authorization code for a token pair; the code is used up, whether it was still valid or not."""
+        with self.lock:
+            row = self._one("SELECT expires_at FROM auth_codes WHERE code = ? AND client_id = ?", code, client_id)
+            if row is None:
+                return None
+            self._db.execute("DELETE FROM auth_codes WHERE code = ?", (code,))
+            return self.issue_token(client_id, lifetime) if row[0] > time.time() else None
 
     def expire_tokens(self) -> None:
         """Test control: make every access token expired now."""
