@@ -86,6 +86,11 @@ class Settings:
             return f"{NAMESPACE}:{PORTALS}.{self.name}.{_KEYS[field]}"
         return f"{NAMESPACE}:{_KEYS[field]} (or {_env_name(field)})"
 
+    def setting(self, field: str) -> str:
+        """A setting's config key alone: `bitrix24:portals.acme.tokenStore`, `bitrix24:tokenStore`."""
+        prefix = f"{NAMESPACE}:{PORTALS}.{self.name}." if self.name is not None else f"{NAMESPACE}:"
+        return prefix + _KEYS[field]
+
     @property
     def base_url(self) -> str:
         """REST base ending in `/`: the webhook URL, or `<portal>/rest/` in OAuth mode."""
@@ -131,7 +136,7 @@ class Settings:
         elif not self.webhook_url and not self.access_token:
             problems.append(
                 f"{self.key('access_token')} is required with portalUrl, unless "
-                f"{self.key('token_store')} names a token store filled by {COMMAND} ({STORE_SECTION})"
+                f"{self.setting('token_store')} names a token store filled by {COMMAND} ({STORE_SECTION})"
             )
         if problems:
             raise SettingsError(*problems)
@@ -139,20 +144,24 @@ class Settings:
     def _token_store_problems(self) -> list[str]:
         """A token store needs OAuth mode, the app's keys to refresh, and tokens: stored, or seeds in config."""
         if self.webhook_url:
-            return [f"{self.key('token_store')} is for OAuth mode (portalUrl); a webhook needs no tokens"]
+            return [
+                f"{self.setting('token_store')} is for OAuth mode ({self.setting('portal_url')}); "
+                "a webhook needs no tokens"
+            ]
         problems = []
         if not (self.oauth_client_id and self.oauth_client_secret):
+            env = "" if self.name else " (or BITRIX24_OAUTH_CLIENT_ID and BITRIX24_OAUTH_CLIENT_SECRET)"
             problems.append(
-                f"{self.key('oauth_client_id')} and {self.key('oauth_client_secret')} are required with "
-                f"{self.key('token_store')}, to refresh the stored tokens"
+                f"{self.setting('oauth_client_id')} and {self.setting('oauth_client_secret')}{env} are required "
+                f"with {self.setting('token_store')}, to refresh the stored tokens"
             )
         store = TokenStore(str(self.token_store))
         broken = store.problems()
         if not broken and self.portal_url and not self.access_token and store.get(self.portal_url) is None:
             broken.append(
-                f"the token store {store.path} ({self.key('token_store')}) has no tokens for "
-                f"{portal_key(self.portal_url)} and {self.key('access_token')} is not set: run {COMMAND} to store "
-                f"the app's first tokens ({STORE_SECTION})"
+                f"the token store {store.path} ({self.setting('token_store')}) has no tokens for "
+                f"{portal_key(self.portal_url)} and {self.setting('access_token')} is not set: run {COMMAND} to "
+                f"store the app's first tokens ({STORE_SECTION})"
             )
         return problems + broken
 

@@ -503,7 +503,7 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
                 raise
             object_id = self._registered_after(exc, props)
             pulumi.log.info(
-                f"the answer to {exc.method} was lost ({exc.code}), but the {self.describe(props)} was made "
+                f"the answer to {exc.method} was lost ({exc.code}), but {self.describe(props)} was registered "
                 f"(id {object_id}): using it"
             )
             return object_id
@@ -532,13 +532,13 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
             raise NotCreatedError(
                 failure.method,
                 failure.code,
-                f"the portal answered {failure.code} and the {self.describe(props)} is not {self.located} "
+                f"the portal answered {failure.code} and {self.describe(props)} is not {self.located} "
                 f"({looked}), so it was not created",
             )
         raise OutcomeUnknownError(
             failure.method,
             failure.code,
-            f"the portal did not answer, and the {self.describe(props)} is not {self.located} yet ({looked})",
+            f"the portal did not answer, and {self.describe(props)} is not {self.located} yet ({looked})",
         )
 
     @staticmethod

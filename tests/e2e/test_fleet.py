@@ -145,3 +145,29 @@ def test_secrets_of_every_portal_stay_out_of_state_and_output(
     texts = [run.output for run in runs] + [fleet.export(), fleet.cli("stack", "output", "--json").output]
     for control in portals.values():
         control.assert_no_secrets(texts)
+
+
+def test_a_bots_command_and_app_take_the_bots_portal(
+    tmp_path: Path, pulumi_bin: Path, pulumi_home: Path, fleet_emulator: Emulator, portals: dict[str, EmulatorControl]
+) -> None:
+    backend = tmp_path / "backend"
+    backend.mkdir()
+    project = Project(tmp_path / "own", offline_env(pulumi_bin, pulumi_home, backend, fleet_emulator.info.ca_bundle))
+    add_portal(project, portals["acme"], "acme")
+    add_portal(project, portals["globex"], "globex")
+    program = """
+import pulumi
+from pulumi_bitrix24 import Bot, BotArgs, BotCommand, BotCommandArgs, BotProperties, CommandTranslation
+bot = Bot("bot", BotArgs(portal="acme", code="own", event_handler="https://example.com/h",
+                         properties=BotProperties(name="Own")))
+BotCommand("help", BotCommandArgs(bot_id=bot.bot_id, command="help", event_command_add="https://example.com/h",
+                                  translations=[CommandTranslation(language_id="en", title="Help")]{extra}))
+"""
+    project.program(program.format(extra=', portal="globex"'))
+    run = project.preview(check=False)
+    assert run.code != 0
+    assert "BotCommand 'help' is on portal 'globex', but its bot_id is of Bot 'bot' on portal 'acme'" in run.output
+    project.program(program.format(extra=""))
+    project.up()
+    assert counts(portals["acme"]) == {"bots": 1, "commands": 1, "apps": 0}
+    assert counts(portals["globex"]) == {"bots": 0, "commands": 0, "apps": 0}
