@@ -27,8 +27,8 @@ from tests.e2e.harness import REPO, EmulatorControl, Project, offline_env, pulum
 
 def bucket_bound(requests: int, plan: str = "standard") -> float:
     """Seconds one portal of `plan` needs for `requests` requests: the burst is free, the rest drain."""
-    burst, rate = PLANS[plan]
-    return max(0.0, (requests - burst) / rate)
+    limit = PLANS[plan]
+    return max(0.0, (requests - limit.burst) / limit.rate)
 
 
 def run(portals: int, root: Path) -> dict[str, float]:
