@@ -302,7 +302,16 @@ def load_portals(config: ConfigSource | None) -> dict[str, Settings]:
     Raises SettingsError naming the portal and the key of every problem: a bad name, an unknown key (with a
     did-you-mean), a value that breaks its rule. Environment variables apply to the default portal only.
     """
-    raw = config.get(f"{NAMESPACE}:{PORTALS}") if config is not None else None
+    portals = portal_entries(config.get(f"{NAMESPACE}:{PORTALS}") if config is not None else None)
+    problems: list[str] = []
+    found = {str(name): _portal(str(name), entry, problems) for name, entry in portals.items()}
+    if problems:
+        raise SettingsError(*problems)
+    return found
+
+
+def portal_entries(raw: Any) -> Mapping[str, Any]:
+    """The value of `bitrix24:portals` (JSON text, as Pulumi hands structured config over) as name -> entry."""
     if raw in (None, ""):
         return {}
     try:
@@ -311,11 +320,7 @@ def load_portals(config: ConfigSource | None) -> dict[str, Settings]:
         raise SettingsError(PORTALS_SHAPE) from None
     if not isinstance(portals, Mapping):
         raise SettingsError(PORTALS_SHAPE)
-    problems: list[str] = []
-    found = {str(name): _portal(str(name), entry, problems) for name, entry in portals.items()}
-    if problems:
-        raise SettingsError(*problems)
-    return found
+    return portals
 
 
 def portal_settings(name: str, entry: Any) -> Settings:

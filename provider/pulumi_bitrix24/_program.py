@@ -8,14 +8,13 @@ duplicates; identities known only after a create are checked by the provider (se
 from __future__ import annotations
 
 import dataclasses
-import json
 import threading
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import pulumi
 
-from ._config import NAMESPACE, PORTAL_SETTINGS, PORTALS, PORTALS_SHAPE
+from ._config import NAMESPACE, PORTAL_SETTINGS, PORTALS, SettingsError, portal_entries
 from ._rules import kind_of
 
 Declared = TypeVar("Declared")
@@ -164,15 +163,10 @@ def entries(kind: str, resource_name: str, field: str, items: Any, expected: typ
 def portal_names() -> list[str]:
     """The names of the portals in `bitrix24:portals`, sorted: a fleet program declares its resources once per
     name (`portal=name`). Only the names are read; the settings stay secret and reach the provider only."""
-    raw = pulumi.runtime.get_config(f"{NAMESPACE}:{PORTALS}")
-    if raw in (None, ""):
-        return []
     try:
-        portals = json.loads(raw) if isinstance(raw, str) else raw
-    except ValueError:
-        raise ProgramError(PORTALS_SHAPE) from None
-    if not isinstance(portals, dict):
-        raise ProgramError(PORTALS_SHAPE)
+        portals = portal_entries(pulumi.runtime.get_config(f"{NAMESPACE}:{PORTALS}"))
+    except SettingsError as exc:
+        raise ProgramError(str(exc)) from None
     return sorted(str(name) for name in portals)
 
 
