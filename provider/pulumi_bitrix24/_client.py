@@ -15,7 +15,6 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception
@@ -37,7 +36,7 @@ from ._errors import (
     error_for,
 )
 from ._ratelimit import LeakyBucket, plan_named, with_headroom
-from ._tokens import Tokens, TokenStore, TokenStoreError, grant
+from ._tokens import Tokens, TokenStore, TokenStoreError, grant, portal_key
 
 Result = TypeVar("Result")
 
@@ -116,12 +115,12 @@ _buckets_lock = threading.Lock()
 
 
 def _bucket_for(settings: Settings) -> LeakyBucket:
-    """One bucket per portal host, shared by every client and thread of this process, just under the plan."""
-    host = urlsplit(settings.base_url).netloc
+    """One bucket per portal, shared by every client and thread of this process, just under the plan."""
+    portal = portal_key(settings.base_url)
     with _buckets_lock:
-        if host not in _buckets:
-            _buckets[host] = LeakyBucket(with_headroom(plan_named(settings.plan)), adaptive=True)
-        return _buckets[host]
+        if portal not in _buckets:
+            _buckets[portal] = LeakyBucket(with_headroom(plan_named(settings.plan)), adaptive=True)
+        return _buckets[portal]
 
 
 def _should_retry(idempotent: bool) -> Any:

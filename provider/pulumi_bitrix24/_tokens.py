@@ -107,11 +107,14 @@ def grant(
 
 
 def portal_key(url: str) -> str:
-    """The store's key for a portal: `https://host[:port]/` in lower case, whatever the user typed around it."""
+    """A portal's key, whatever URL of it the user typed (its root, a webhook URL, its REST base):
+    `https://host[:port]/`, host in lower case, plus any path before `/rest/` (the emulator serves extra
+    portals under a path). The token store and the pacing buckets keep one entry per key."""
     parts = urlsplit(url.strip() if "//" in url else f"https://{url.strip()}")
     host = (parts.hostname or "").lower()
     port = f":{parts.port}" if parts.port and parts.port != 443 else ""
-    return f"{parts.scheme.lower() or 'https'}://{host}{port}/"
+    root = f"{parts.path.rstrip('/')}/".split("/rest/", 1)[0].rstrip("/")
+    return f"{parts.scheme.lower() or 'https'}://{host}{port}{root}/"
 
 
 class TokenStore:

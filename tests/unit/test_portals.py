@@ -109,3 +109,15 @@ def test_errors_name_the_portal_and_its_settings(code: str) -> None:
     assert text.startswith("Bitrix24 imbot.register on portal 'acme' failed with")
     assert "BITRIX24_" not in text
     assert "bitrix24:" not in text.replace("bitrix24:portals.acme.", "")
+
+
+def test_portals_never_share_a_pacing_bucket() -> None:
+    from pulumi_bitrix24._client import _bucket_for
+    from pulumi_bitrix24._config import Settings
+
+    def bucket(url: str) -> object:
+        return _bucket_for(Settings(webhook_url=url, client_id="c"))
+
+    assert bucket("https://127.0.0.1:9/acme/rest/1/a/") is bucket("https://127.0.0.1:9/acme/rest/7/b/")
+    assert bucket("https://127.0.0.1:9/acme/rest/1/a/") is not bucket("https://127.0.0.1:9/globex/rest/1/a/")
+    assert bucket("https://acme.example/rest/1/a/") is not bucket("https://globex.example/rest/1/a/")

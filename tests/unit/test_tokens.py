@@ -72,6 +72,9 @@ def test_round_trip_keeps_one_entry_per_portal(tmp_path: Path) -> None:
 def test_portal_key_normalizes() -> None:
     assert portal_key("acme.bitrix24.com") == PORTAL
     assert portal_key("https://127.0.0.1:8443") == "https://127.0.0.1:8443/"
+    assert portal_key("https://Acme.bitrix24.com/rest/1/code/") == PORTAL
+    assert portal_key("https://127.0.0.1:8443/acme/rest/") == "https://127.0.0.1:8443/acme/"
+    assert portal_key("https://127.0.0.1:8443/acme") == "https://127.0.0.1:8443/acme/"
 
 
 def test_store_is_private_and_a_readable_one_is_refused(tmp_path: Path) -> None:
