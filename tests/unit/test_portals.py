@@ -10,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pulumi.dynamic import Config, ConfigureRequest
 
-from pulumi_bitrix24._config import PORTAL_SETTINGS, SettingsError, load_portals
+from pulumi_bitrix24._client import _bucket_for
+from pulumi_bitrix24._config import PORTAL_SETTINGS, Settings, SettingsError, load_portals
 from pulumi_bitrix24._errors import error_for, with_detail
 from pulumi_bitrix24.bot import BotProvider
 
@@ -112,9 +113,6 @@ def test_errors_name_the_portal_and_its_settings(code: str) -> None:
 
 
 def test_portals_never_share_a_pacing_bucket() -> None:
-    from pulumi_bitrix24._client import _bucket_for
-    from pulumi_bitrix24._config import Settings
-
     def bucket(url: str) -> object:
         return _bucket_for(Settings(webhook_url=url, client_id="c"))
 
