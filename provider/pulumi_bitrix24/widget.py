@@ -46,6 +46,7 @@ OPTION_NAMES = {
 """Each option argument and its key in OPTIONS."""
 OPTION_DEFAULTS: dict[str, Any] = {"extranet": False, "context": ["ALL"], "role": "USER", "width": 100, "height": 100}
 """What the portal stores for an option left out (Api\\Placement::prepareOptions fills the declared defaults)."""
+Placement = Literal["IM_TEXTAREA", "IM_SIDEBAR", "IM_CONTEXT_MENU", "IM_NAVIGATION", "IMMOBILE_CONTEXT_MENU"]
 Context = Literal["ALL", "USER", "CHAT", "LINES", "CRM"]
 Role = Literal["USER", "ADMIN"]
 WidgetColor = Literal[
@@ -113,16 +114,16 @@ class WidgetArgs:
             of refusing to create it; default False. Matters only when the resource is created.
     """
 
-    placement: pulumi.Input[str]
+    placement: pulumi.Input[Placement]
     handler: pulumi.Input[str]
     title: pulumi.Input[str] | None = None
     description: pulumi.Input[str] | None = None
     translations: list[WidgetTranslation] | None = None
     icon_name: pulumi.Input[str] | None = None
     extranet: pulumi.Input[bool] | None = None
-    context: pulumi.Input[list[str]] | None = None
-    role: pulumi.Input[str] | None = None
-    color: pulumi.Input[str] | None = None
+    context: pulumi.Input[list[Context]] | None = None
+    role: pulumi.Input[Role] | None = None
+    color: pulumi.Input[WidgetColor] | None = None
     width: pulumi.Input[int] | None = None
     height: pulumi.Input[int] | None = None
     adopt: pulumi.Input[bool] | None = None
