@@ -292,6 +292,11 @@ class Client:
         for key, error in (answer.get("result_error") or {}).items():
             method = cmd[key].partition("?")[0]
             errors[key] = error_for(method, str(error.get("error")), self._redact(str(error.get("error_description"))))
+        for key in cmd.keys() - results.keys() - errors.keys():
+            # The portal answered the batch without this call: it may or may not have run (settings/
+            # how-to-call-rest-api/batch.md shows a result or an error per key), so it counts as a lost answer.
+            method = cmd[key].partition("?")[0]
+            errors[key] = _Lost(method, "NO_ANSWER", "the batch answer has no result for this call")
         return dict(results), errors
 
     def _transport_error(self, method: str, exc: requests.RequestException) -> TransportError:

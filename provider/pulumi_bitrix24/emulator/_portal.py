@@ -115,6 +115,11 @@ class Fault:
         """A stall, drop or garbled answer hits the whole HTTP request, also when a batch sub-call meets it."""
         return bool(self.stall or self.drop or self.garble)
 
+    @property
+    def cuts_request(self) -> bool:
+        """A drop or a garbled answer: the portal stops there (later calls of a batch do not run)."""
+        return bool(self.drop or self.garble)
+
 
 @dataclass(frozen=True)
 class Auth:
@@ -207,15 +212,19 @@ class Portal:
                     raise ApiError("ERROR_BATCH_METHOD_NOT_ALLOWED", "Method is not allowed for batch usage", 405)
                 fault = self.take_fault(method)
                 if fault is not None and not fault.after:
-                    if fault.ends_request:
+                    if fault.cuts_request:
                         ending.append(fault)
                         break
-                    raise ApiError(fault.error or "INTERNAL_SERVER_ERROR", fault.description, fault.status)
+                    if fault.stall:  # a slow call delays the whole answer; the batch still runs every call
+                        ending.append(fault)
+                    else:
+                        raise ApiError(fault.error or "INTERNAL_SERVER_ERROR", fault.description, fault.status)
                 sections["result"][key] = self.call(method, auth, resolve_references(parse_query(query), sections))
-                if fault is not None and fault.ends_request:
+                if fault is not None and fault.after and fault.ends_request:
                     ending.append(fault)
-                    break
-                if fault is not None:
+                    if fault.cuts_request:
+                        break
+                elif fault is not None and fault.after:
                     raise ApiError(fault.error or "INTERNAL_SERVER_ERROR", fault.description, fault.status)
             except ApiError as exc:
                 sections["error"][key] = {"error": exc.code, "error_description": exc.description}
