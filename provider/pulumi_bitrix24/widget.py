@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 
 import pulumi
-from pulumi.dynamic import Resource
+from pulumi.dynamic import Resource, UpdateResult
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, StrictBool
 
 from ._batching import SubCall
-from ._errors import ExistsError, InvalidRequestError
+from ._errors import Bitrix24Error, ExistsError, InvalidRequestError, with_detail
 from ._program import declare, entries, fields_of, on_portal, refuse_import, require
-from ._resource import BitrixProvider, Existing, Failure, document, flag, is_unknown
+from ._resource import BitrixProvider, Existing, Failure, document, flag, is_unknown, operation
 from ._rules import AT_LEAST_ONE, UNIQUE_LANGUAGES, HttpsUrl, LanguageModel, OnPortal, WholeNumber, at_least, one_of
 
 PLACEMENT_OPTIONS = {
@@ -157,7 +157,8 @@ def _context_alone(value: list[str]) -> list[str]:
         raise ValueError('"ALL" already includes every chat type: give "ALL" alone, or only the types you want')
     if len(set(value)) != len(value):
         raise ValueError("must not repeat a chat type")
-    return value
+    order = get_args(Context)
+    return sorted(value, key=order.index)  # a set of chat types: the same set in another order is no change
 
 
 Text = Annotated[str, Field(min_length=1), AfterValidator(_trimmed)]
@@ -294,6 +295,32 @@ class WidgetProvider(BitrixProvider[str]):
         request. Unbind always names the handler; without one the portal removes every handler of the placement."""
         unbind = SubCall(self.methods[2], self.unbind_params(props))
         self.client(props).call_group([unbind, SubCall(self.methods[0], self.register_params(props))], idempotent=False)
+
+    @operation
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        """Unbind and bind again; when the bind fails after the unbind went through, put the old widget back, so
+        that the state (which keeps the old inputs after a failed update) stays true."""
+        news = self.normalized(news)
+        try:
+            self.converge(id_, news)
+        except Bitrix24Error as exc:
+            raise self.restored(exc, olds, news) from None
+        return UpdateResult(self.outputs(news, id_, adopted=bool(olds.get("adopted"))))
+
+    def restored(self, failure: Bitrix24Error, olds: dict[str, Any], news: dict[str, Any]) -> Bitrix24Error:
+        """The failure of a change, after binding the old widget again if the change left none."""
+        try:
+            if self.bound(news) is not None:
+                return failure
+            old = self.normalized(olds)
+            self.client(old).call(self.methods[0], self.register_params(old), idempotent=False)
+        except Bitrix24Error as again:
+            return with_detail(
+                failure,
+                f"{failure.description}; the widget was unbound and binding it again as it was failed too "
+                f"({again.code}): it is missing from the portal now. Run `pulumi refresh`, then `pulumi up`",
+            )
+        return with_detail(failure, f"{failure.description}; the widget was bound again as it was before this change")
 
     def unbind_params(self, props: dict[str, Any]) -> dict[str, Any]:
         return {"PLACEMENT": props["placement"], "HANDLER": props["handler"]}

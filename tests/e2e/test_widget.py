@@ -288,3 +288,18 @@ def test_a_bind_whose_answer_is_lost_is_not_sent_again(project: Project, emulato
     assert "the answer to placement.bind was lost" in run.output
     assert emulator.methods("placement.").count("placement.bind") == 1
     assert_state_matches_portal(project, emulator)
+
+
+def test_a_change_whose_bind_fails_puts_the_old_widget_back(project: Project, emulator: EmulatorControl) -> None:
+    project.program(program({"textarea": TEXTAREA}))
+    project.up()
+    emulator.fault("placement.bind", error="INTERNAL_SERVER_ERROR", status=500)
+    project.program(program({"textarea": {**TEXTAREA, "title": "Echo 2"}}))
+    run = project.up(check=False)
+    assert run.code != 0
+    assert "the widget was bound again as it was before this change" in run.output
+    stored = portal_widgets(emulator)[("IM_TEXTAREA", TEXTAREA["handler"])]
+    assert stored["LANG_ALL"]["en"]["TITLE"] == "Echo"
+    assert_state_matches_portal(project, emulator)
+    assert project.up().changes() == {"update": 1, "same": 1}
+    assert portal_widgets(emulator)[("IM_TEXTAREA", TEXTAREA["handler"])]["LANG_ALL"]["en"]["TITLE"] == "Echo 2"

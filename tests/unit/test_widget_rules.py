@@ -152,3 +152,8 @@ def test_stored_options_read_back_in_program_terms() -> None:
         "color": None,
         "width": 40,
     }
+
+
+def test_context_is_a_set_in_a_fixed_order() -> None:
+    one = Offline().check({}, textarea(context=["LINES", "USER"])).inputs["context"]
+    assert one == Offline().check({}, textarea(context=["USER", "LINES"])).inputs["context"] == ["USER", "LINES"]
