@@ -32,6 +32,7 @@ from ._errors import (
     Bitrix24Error,
     CertificateError,
     HostNotFoundError,
+    TokenRejectedError,
     TransportError,
     error_for,
 )
@@ -319,7 +320,10 @@ class Client:
             envelope = None
         if isinstance(envelope, dict) and "error" in envelope:
             code = str(envelope["error"])
-            raise error_for(method, code, self._redact(str(envelope.get("error_description", ""))))
+            error = error_for(method, code, self._redact(str(envelope.get("error_description", ""))))
+            if type(error) is AuthError and not self.is_webhook:  # a token, not a webhook, was refused
+                error = TokenRejectedError(error.method, error.code, error.description)
+            raise error
         if response.status_code >= 500:
             raise error_for(method, "INTERNAL_SERVER_ERROR", f"HTTP {response.status_code}")
         if not isinstance(envelope, dict) or "result" not in envelope:

@@ -296,17 +296,20 @@ def load_settings(config: ConfigSource | None) -> Settings:
     return Settings(**values)
 
 
-def load_portals(config: ConfigSource | None) -> dict[str, Settings]:
-    """The named portals of `bitrix24:portals` (a structured, usually secret, config value), by name.
-
-    Raises SettingsError naming the portal and the key of every problem: a bad name, an unknown key (with a
-    did-you-mean), a value that breaks its rule. Environment variables apply to the default portal only.
+def load_portals(config: ConfigSource | None) -> dict[str, Settings | SettingsError]:
+    """The named portals of `bitrix24:portals` (a structured, usually secret, config value), by name: each its
+    settings, or the SettingsError naming the portal and the key of every problem it has (a bad name, an unknown
+    key with a did-you-mean, a value that breaks its rule), so that one portal's mistake is reported on that
+    portal's resources only. Raises SettingsError when the value itself is not an object of portals.
+    Environment variables apply to the default portal only.
     """
     portals = portal_entries(config.get(f"{NAMESPACE}:{PORTALS}") if config is not None else None)
-    problems: list[str] = []
-    found = {str(name): _portal(str(name), entry, problems) for name, entry in portals.items()}
-    if problems:
-        raise SettingsError(*problems)
+    found: dict[str, Settings | SettingsError] = {}
+    for name, entry in portals.items():
+        try:
+            found[str(name)] = portal_settings(str(name), entry)
+        except SettingsError as exc:
+            found[str(name)] = exc
     return found
 
 

@@ -119,7 +119,15 @@ class ClientIdError(AuthError):
 class AdministratorError(AuthError):
     hint = (
         "placement.bind, unbind and get need the tokens of a portal administrator. Take the OAuth app's tokens in "
-        "again while logged in as an administrator (README, 'Messenger widgets')."
+        "again with pulumi-bitrix24-tokens while logged in as an administrator (README, 'Messenger widgets')."
+    )
+
+
+class TokenRejectedError(AuthError):
+    hint = (
+        "the portal does not know the OAuth access token. If another copy of the token store or an old seed in "
+        "bitrix24:accessToken was used, its tokens were refreshed elsewhere: store new tokens with "
+        "pulumi-bitrix24-tokens (README, 'OAuth and the token store'), and check that the app still exists."
     )
 
 

@@ -280,7 +280,7 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
 
     _settings: Settings | None = None
     _settings_problems: tuple[str, ...] = ()
-    _portals: dict[str, Settings] | None = None
+    _portals: dict[str, Settings | SettingsError] | None = None
     _portals_problems: tuple[str, ...] = ()
 
     def configure(self, req: ConfigureRequest) -> None:
@@ -305,7 +305,10 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
             raise SettingsError(*self._portals_problems)
         portals = self._portals if self._portals is not None else {}
         if name in portals:
-            return portals[name]
+            found = portals[name]
+            if isinstance(found, SettingsError):
+                raise found
+            return found
         if isinstance(props.get(PORTAL_SETTINGS), dict):
             # A portal removed from the config: its resources are being deleted (or refreshed) with the
             # settings they were last created or updated with, as Pulumi does for a removed explicit provider.
@@ -441,7 +444,7 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
             f"{what}. If you renamed this resource, keep the object by adding "
             f"`opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name=...)])` with its previous name; "
             f"to take over the existing {self.kind}, set adopt=True (if another stack manages it, give each "
-            f"stack its own bitrix24:clientId instead)"
+            f"stack its own {'bitrix24:clientId' if self.settings(props).webhook_url else 'OAuth app'} instead)"
         )
 
     def cross_failures(self, values: dict[str, Any], unknown: set[str]) -> list[Failure]:

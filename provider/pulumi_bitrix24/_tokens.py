@@ -51,6 +51,16 @@ class Tokens:
         return self.expires is None or self.expires > (time.time() if now is None else now)
 
 
+class OAuthServerError(TransportError):
+    """The OAuth server (not the portal) gave no usable answer."""
+
+    hint = (
+        "no usable answer came from the OAuth server. On Bitrix24 cloud it is https://oauth.bitrix.info (the "
+        "default); the emulator and some self-hosted portals are their own: give --oauth-server to "
+        f"{COMMAND}, or set bitrix24:oauthServerUrl, to the portal's address."
+    )
+
+
 class GrantError(AuthError):
     """The OAuth server refused to issue tokens (a used-up refresh token, an expired code, a wrong app secret)."""
 
@@ -98,7 +108,7 @@ def grant(
         answer = response.json()
     except (requests.RequestException, ValueError) as exc:
         text = f"{type(exc).__name__}: {exc}".replace(urlencode(query), "<query>")
-        raise TransportError(method, "TRANSPORT_ERROR", redact(text)) from None
+        raise OAuthServerError(method, "TRANSPORT_ERROR", redact(text)) from None
     if not isinstance(answer, dict) or not isinstance(answer.get("access_token"), str):
         answer = answer if isinstance(answer, dict) else {}
         code = str(answer.get("error") or f"HTTP {response.status_code}")

@@ -178,3 +178,18 @@ def test_widgets_show_in_the_state_dump(portal: Portal, app: App) -> None:
     app.result("placement.bind", PLACEMENT="IM_CONTEXT_MENU", HANDLER=HANDLER, TITLE="t")
     [row] = portal.state()["placements"]
     assert row["PLACEMENT"] == "IM_CONTEXT_MENU" and row["OWNER"].startswith("sha256:")
+
+
+def test_a_code_authorized_by_an_employee_buys_an_employees_tokens(portal: Portal) -> None:
+    app = App(portal)
+    code = portal.post("_emulator/oauth-code", json={"client_id": app.tokens["client_id"], "admin": False}).json()
+    query = {
+        "grant_type": "authorization_code",
+        "client_id": app.tokens["client_id"],
+        "client_secret": app.tokens["client_secret"],
+        "code": code["code"],
+    }
+    app.tokens = portal.session.get(
+        portal.info.base_url + "oauth/token/", params=query, verify=portal.info.ca_bundle
+    ).json()
+    assert app.result("user.admin") is False

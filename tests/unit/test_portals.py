@@ -24,9 +24,12 @@ def portals_config(portals: Any) -> dict[str, Any]:
 
 
 def problems(portals: Any) -> tuple[str, ...]:
-    with pytest.raises(SettingsError) as caught:
-        load_portals(portals_config(portals))
-    return caught.value.problems
+    """Every problem of the value, as the portals' resources (or, for a bad shape, all resources) see them."""
+    try:
+        found = load_portals(portals_config(portals))
+    except SettingsError as exc:
+        return exc.problems
+    return tuple(p for portal in found.values() if isinstance(portal, SettingsError) for p in portal.problems)
 
 
 def provider(config: dict[str, Any]) -> BotProvider:
@@ -37,8 +40,10 @@ def provider(config: dict[str, Any]) -> BotProvider:
 
 def test_named_portals_are_read_with_their_own_settings() -> None:
     found = load_portals(portals_config({"acme": ACME, "globex": GLOBEX}))
-    assert found["acme"].webhook_url == ACME["webhookUrl"] and found["acme"].name == "acme"
-    assert (found["globex"].plan, found["globex"].base_url) == ("enterprise", "https://globex.example/rest/")
+    acme, globex = found["acme"], found["globex"]
+    assert isinstance(acme, Settings) and isinstance(globex, Settings)
+    assert acme.webhook_url == ACME["webhookUrl"] and acme.name == "acme"
+    assert (globex.plan, globex.base_url) == ("enterprise", "https://globex.example/rest/")
     assert load_portals(portals_config({})) == {} and load_portals({}) == {}
 
 
@@ -59,9 +64,11 @@ def test_problems_name_the_portal_and_the_key() -> None:
 
 def test_a_portal_without_credentials_names_what_to_set() -> None:
     [acme] = load_portals(portals_config({"acme": {"webhookUrl": ACME["webhookUrl"]}})).values()
+    assert isinstance(acme, Settings)
     with pytest.raises(SettingsError, match=r"^bitrix24:portals\.acme\.clientId is required with a webhook URL$"):
         acme.validate()
     [empty] = load_portals(portals_config({"acme": {"plan": "standard"}})).values()
+    assert isinstance(empty, Settings)
     with pytest.raises(SettingsError, match=r"bitrix24:portals\.acme has neither webhookUrl"):
         empty.validate()
 
@@ -90,9 +97,10 @@ def test_a_removed_portal_is_still_reached_through_the_settings_its_resources_ca
 
 
 def test_a_broken_portal_entry_fails_its_resources_only_at_check() -> None:
-    bots = provider(portals_config({"acme": {**ACME, "plan": "gold"}}))
+    bots = provider(portals_config({"acme": {**ACME, "plan": "gold"}, "globex": GLOBEX}))
     [(field, reason)] = bots.settings_failures({"portal": "acme"})
     assert field == "" and reason.startswith("bitrix24 configuration of portal 'acme': bitrix24:portals.acme.plan")
+    assert bots.settings_failures({"portal": "globex"}) == []
     assert bots.settings_failures({})[0][1].startswith("bitrix24 configuration: no Bitrix24 portal configured")
 
 

@@ -244,7 +244,8 @@ class Controls:
     async def oauth_code(self, request: Request) -> Response:
         """A one-time authorization code for the OAuth app `client_id`, as the authorize redirect carries it."""
         spec = await control_spec(request)
-        code = self.portal.store.issue_code(str(spec.get("client_id", "")))
+        user_id = ADMIN_USER_ID if spec.get("admin", True) else ADMIN_USER_ID + 1
+        code = self.portal.store.issue_code(str(spec.get("client_id", "")), user_id)
         if code is None:
             raise ApiError("INVALID_REQUEST", "client_id names no OAuth app of this emulator", 404)
         return JSONResponse({"code": code})

@@ -20,7 +20,8 @@ CREATE TABLE IF NOT EXISTS oauth_apps (client_id TEXT PRIMARY KEY, client_secret
 CREATE TABLE IF NOT EXISTS tokens (
     access_token TEXT PRIMARY KEY, refresh_token TEXT UNIQUE NOT NULL, client_id TEXT NOT NULL,
     scopes TEXT NOT NULL, expires_at REAL NOT NULL, lifetime REAL NOT NULL, user_id INTEGER NOT NULL DEFAULT 1);
-CREATE TABLE IF NOT EXISTS auth_codes (code TEXT PRIMARY KEY, client_id TEXT NOT NULL, expires_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS auth_codes (
+    code TEXT PRIMARY KEY, client_id TEXT NOT NULL, expires_at REAL NOT NULL, user_id INTEGER NOT NULL DEFAULT 1);
 CREATE TABLE IF NOT EXISTS objects (
     id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, owner TEXT NOT NULL, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS objects_by_owner ON objects (kind, owner);
@@ -63,9 +64,9 @@ class Store:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
-        columns = {row[1] for row in self._db.execute("PRAGMA table_info(tokens)")}
-        if "user_id" not in columns:  # a data folder from before tokens named their user
-            self._db.execute("ALTER TABLE tokens ADD COLUMN user_id INTEGER NOT NULL DEFAULT 1")
+        for table in ("tokens", "auth_codes"):  # a data folder from before tokens and codes named their user
+            if "user_id" not in {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN user_id INTEGER NOT NULL DEFAULT 1")
         self.lock = threading.RLock()
 
     def close(self) -> None:
@@ -162,23 +163,29 @@ class Store:
             self._db.execute("DELETE FROM tokens WHERE refresh_token = ?", (refresh_token,))
             return self.issue_token(client_id, row[1], tuple(row[0].split(",")), row[2])
 
-    def issue_code(self, client_id: str) -> str | None:
-        """A one-time authorization code for an OAuth app, as the portal's authorize step hands it out."""
+    def issue_code(self, client_id: str, user_id: int = 1) -> str | None:
+        """A one-time authorization code for an OAuth app, as the portal's authorize step hands it out to the
+        user who authorized it (the tokens it buys are that user's)."""
         if self.oauth_secret(client_id) is None:
             return None
         code = secrets.token_hex(16)
         with self.lock:
-            self._db.execute("INSERT INTO auth_codes VALUES (?, ?, ?)", (code, client_id, time.time() + CODE_LIFETIME))
+            self._db.execute(
+                "INSERT INTO auth_codes VALUES (?, ?, ?, ?)", (code, client_id, time.time() + CODE_LIFETIME, user_id)
+            )
         return code
 
     def redeem_code(self, client_id: str, code: str, lifetime: float) -> dict[str, Any] | None:
         """Trade an authorization code for a token pair; the code is used up, whether it was still valid or not."""
         with self.lock:
-            row = self._one("SELECT expires_at FROM auth_codes WHERE code = ? AND client_id = ?", code, client_id)
+            row = self._one(
+                "SELECT expires_at, user_id FROM auth_codes WHERE code = ? AND client_id = ?", code, client_id
+            )
             if row is None:
                 return None
             self._db.execute("DELETE FROM auth_codes WHERE code = ?", (code,))
-            return self.issue_token(client_id, lifetime) if row[0] > time.time() else None
+            fresh = row[0] > time.time()
+            return self.issue_token(client_id, lifetime, user_id=row[1]) if fresh else None
 
     def expire_tokens(self) -> None:
         """Test control: make every access token expired now."""
