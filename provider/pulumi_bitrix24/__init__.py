@@ -1,9 +1,11 @@
-"""Pulumi resources for Bitrix24 messenger integrations: chat apps, bots and bot commands."""
+"""Pulumi resources for Bitrix24 messenger integrations: bots, bot commands, chat apps and messenger widgets."""
 
 from ._errors import Bitrix24Error
+from ._program import portal_names
 from .bot import Bot, BotArgs, BotProperties
 from .bot_command import BotCommand, BotCommandArgs, CommandTranslation
 from .chat_app import ChatApp, ChatAppArgs, Translation
+from .widget import Widget, WidgetArgs, WidgetTranslation
 
 __all__ = [
     "Bitrix24Error",
@@ -16,4 +18,8 @@ __all__ = [
     "ChatAppArgs",
     "CommandTranslation",
     "Translation",
+    "Widget",
+    "WidgetArgs",
+    "WidgetTranslation",
+    "portal_names",
 ]

@@ -7,21 +7,21 @@ its refresh), limits.md (QUERY_LIMIT_EXCEEDED, OPERATION_TIME_LIMIT and the leak
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import random
 import ssl
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from ._batching import GATHER_SECONDS, Coalescer, Outcome, Ref, SubCall
-from ._config import Settings
+from ._config import Settings, SettingsError
 from ._errors import (
     EXPIRED_TOKEN,
     OPERATION_TIME_LIMIT,
@@ -32,10 +32,12 @@ from ._errors import (
     Bitrix24Error,
     CertificateError,
     HostNotFoundError,
+    TokenRejectedError,
     TransportError,
     error_for,
 )
 from ._ratelimit import LeakyBucket, plan_named, with_headroom
+from ._tokens import Tokens, TokenStore, TokenStoreError, grant, portal_key
 
 Result = TypeVar("Result")
 
@@ -114,12 +116,12 @@ _buckets_lock = threading.Lock()
 
 
 def _bucket_for(settings: Settings) -> LeakyBucket:
-    """One bucket per portal host, shared by every client and thread of this process, just under the plan."""
-    host = urlsplit(settings.base_url).netloc
+    """One bucket per portal, shared by every client and thread of this process, just under the plan."""
+    portal = portal_key(settings.base_url)
     with _buckets_lock:
-        if host not in _buckets:
-            _buckets[host] = LeakyBucket(with_headroom(plan_named(settings.plan)), adaptive=True)
-        return _buckets[host]
+        if portal not in _buckets:
+            _buckets[portal] = LeakyBucket(with_headroom(plan_named(settings.plan)), adaptive=True)
+        return _buckets[portal]
 
 
 def _should_retry(idempotent: bool) -> Any:
@@ -167,9 +169,11 @@ class Client:
     def __init__(self, settings: Settings) -> None:
         settings.validate()
         self._settings = settings
-        self._access_token = settings.access_token
-        self._refresh_token = settings.refresh_token
-        self._redact = Redactor(settings.secrets)
+        self._store = TokenStore(settings.token_store) if settings.token_store else None
+        stored = self._stored()
+        self._access_token = stored.access_token if stored else settings.access_token
+        self._refresh_token = stored.refresh_token if stored else settings.refresh_token
+        self._redact = Redactor((*settings.secrets, self._access_token or "", self._refresh_token or ""))
         self._bucket = _bucket_for(settings)
         self._session = requests.Session()
         self._session.headers.update({"Accept": "application/json", "User-Agent": USER_AGENT})
@@ -191,7 +195,13 @@ class Client:
     def call(self, method: str, params: dict[str, Any], *, idempotent: bool = True) -> Any:
         """Call `method` and return its `result`; retries only what is safe to send again."""
         call = SubCall(method, self._owned(method, params))
-        return self._renewing(lambda: self._retrying(idempotent)(lambda: self._coalescer.submit([call])[0].unwrap()))
+        try:
+            return self._renewing(
+                lambda: self._retrying(idempotent)(lambda: self._coalescer.submit([call])[0].unwrap())
+            )
+        except Bitrix24Error as exc:
+            exc.on_portal(self._settings.name)
+            raise
 
     def call_group(self, calls: list[SubCall], *, idempotent: bool = True) -> list[Any]:
         """Run calls that belong together (a later one may use an earlier result through Ref) in one request.
@@ -207,7 +217,11 @@ class Client:
                 raise outcomes[0].error
             return outcomes
 
-        outcomes = self._renewing(lambda: self._retrying(idempotent)(attempt))
+        try:
+            outcomes = self._renewing(lambda: self._retrying(idempotent)(attempt))
+        except Bitrix24Error as exc:
+            exc.on_portal(self._settings.name)
+            raise
         results: list[Any] = []
         failed = False
         for call, outcome in zip(calls, outcomes, strict=True):
@@ -215,6 +229,8 @@ class Client:
             if not failed:
                 results.append(outcome.value)
                 continue
+            if isinstance(outcome.error, Bitrix24Error) and not _should_retry(idempotent)(outcome.error):
+                raise outcome.error.on_portal(self._settings.name)
             if outcome.error is not None and not _should_retry(idempotent)(outcome.error):
                 raise outcome.error
             results.append(self.call(call.method, _with_results(call.params, results), idempotent=idempotent))
@@ -281,6 +297,11 @@ class Client:
         for key, error in (answer.get("result_error") or {}).items():
             method = cmd[key].partition("?")[0]
             errors[key] = error_for(method, str(error.get("error")), self._redact(str(error.get("error_description"))))
+        for key in cmd.keys() - results.keys() - errors.keys():
+            # The portal answered the batch without this call: it may or may not have run (settings/
+            # how-to-call-rest-api/batch.md shows a result or an error per key), so it counts as a lost answer.
+            method = cmd[key].partition("?")[0]
+            errors[key] = _Lost(method, "NO_ANSWER", "the batch answer has no result for this call")
         return dict(results), errors
 
     def _transport_error(self, method: str, exc: requests.RequestException) -> TransportError:
@@ -303,7 +324,10 @@ class Client:
             envelope = None
         if isinstance(envelope, dict) and "error" in envelope:
             code = str(envelope["error"])
-            raise error_for(method, code, self._redact(str(envelope.get("error_description", ""))))
+            error = error_for(method, code, self._redact(str(envelope.get("error_description", ""))))
+            if type(error) is AuthError and not self.is_webhook:  # a token, not a webhook, was refused
+                error = TokenRejectedError(error.method, error.code, error.description)
+            raise error
         if response.status_code >= 500:
             raise error_for(method, "INTERNAL_SERVER_ERROR", f"HTTP {response.status_code}")
         if not isinstance(envelope, dict) or "result" not in envelope:
@@ -311,12 +335,19 @@ class Client:
         return envelope["result"]
 
     def _renewable(self, exc: Bitrix24Error, token: str | None) -> bool:
-        """An auth failure that a refresh solves: this call's token expired, or another call has just refreshed
-        it (the portal then no longer knows the old token)."""
+        """An auth failure that a refresh solves: this call's token expired, or another call (of this run, or of
+        another run sharing the token store) has just refreshed it: the portal then no longer knows the old one."""
         if self.is_webhook:
             return False
         if isinstance(exc, AuthError) and self._access_token != token:
             return True
+        if isinstance(exc, AuthError) and self._store is not None:
+            # Under the lock: a run that is refreshing right now has made the old token unknown but not yet
+            # stored the new one.
+            with self._locked_store():
+                stored = self._stored()
+            if stored is not None and stored.access_token != token:
+                return True
         return exc.code == EXPIRED_TOKEN and self._can_refresh()
 
     def _can_refresh(self) -> bool:
@@ -327,30 +358,68 @@ class Client:
         """Trade the refresh token for a new pair; the new refresh token replaces the old (settings/oauth/index.md).
 
         One refresh at a time: calls that met the same expired token wait for the first one's refresh and use
-        its new token, since the portal accepts each refresh token only once.
+        its new token, since the portal accepts each refresh token only once. With a token store, other runs
+        sharing it wait too: under its file lock, tokens that another run has just stored are taken instead of
+        refreshing, and a new pair is stored before the lock is released.
         """
-        s = self._settings
-        server = (s.oauth_server_url or "https://oauth.bitrix.info/").rstrip("/")
         with self._lock:
             if self._access_token != expired:
                 return
-            query = {
-                "grant_type": "refresh_token",
-                "client_id": s.oauth_client_id,
-                "client_secret": s.oauth_client_secret,
-                "refresh_token": self._refresh_token,
-            }
-            try:
-                response = self._session.get(f"{server}/oauth/token/", params=query, timeout=s.timeout_seconds)
-                tokens = response.json()
-            except (requests.RequestException, ValueError) as exc:
-                raise TransportError("oauth refresh", "TRANSPORT_ERROR", self._redact(str(exc))) from None
-            if "access_token" not in tokens:
-                code = str(tokens.get("error", "invalid_grant"))
-                raise AuthError("oauth refresh", code, self._redact(str(tokens.get("error_description", ""))))
-            self._access_token = tokens["access_token"]
-            self._refresh_token = tokens.get("refresh_token", self._refresh_token)
-            self._redact = Redactor((*self._settings.secrets, self._access_token, self._refresh_token or ""))
+            if self._store is None:
+                self._use(self._refreshed(self._refresh_token))
+                return
+            with self._locked_store():
+                stored = self._stored()
+                if stored is not None and stored.access_token != expired and stored.fresh():
+                    self._use(stored)
+                    return
+                tokens = self._refreshed(stored.refresh_token if stored else self._refresh_token)
+                self._use(tokens)
+                self._put(tokens)
+
+    @contextlib.contextmanager
+    def _locked_store(self) -> Iterator[None]:
+        """Hold the token store's file lock, so that no other run refreshes meanwhile."""
+        assert self._store is not None
+        try:
+            with self._store.locked():
+                yield
+        except TokenStoreError as exc:
+            raise SettingsError(str(exc)) from None
+
+    def _put(self, tokens: Tokens) -> None:
+        """Record this portal's new tokens in the token store."""
+        assert self._store is not None
+        try:
+            self._store.put(str(self._settings.portal_url), tokens)
+        except TokenStoreError as exc:
+            raise SettingsError(str(exc)) from None
+
+    def _stored(self) -> Tokens | None:
+        """This portal's entry in the token store, if there is a store and it has one."""
+        if self._store is None or not self._settings.portal_url:
+            return None
+        try:
+            return self._store.get(self._settings.portal_url)
+        except TokenStoreError as exc:
+            raise SettingsError(str(exc)) from None
+
+    def _refreshed(self, refresh_token: str | None) -> Tokens:
+        """A new token pair from the OAuth server, in exchange for `refresh_token`."""
+        s = self._settings
+        query = {
+            "grant_type": "refresh_token",
+            "client_id": s.oauth_client_id or "",
+            "client_secret": s.oauth_client_secret or "",
+            "refresh_token": refresh_token or "",
+        }
+        return grant(self._session, s.oauth_server_url, query, s.timeout_seconds, self._redact)
+
+    def _use(self, tokens: Tokens) -> None:
+        """Send `tokens` from now on, and keep them out of every message."""
+        self._access_token = tokens.access_token
+        self._refresh_token = tokens.refresh_token or self._refresh_token
+        self._redact = Redactor((*self._settings.secrets, self._access_token, self._refresh_token or ""))
 
 
 def _as_failure_of(exc: BaseException, method: str) -> BaseException:

@@ -9,12 +9,14 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from ._ratelimit import PLANS
+from ._tokens import COMMAND, TokenStore, portal_key
 
 NAMESPACE = "bitrix24"
 MAX_TIMEOUT_SECONDS = 600.0
@@ -29,6 +31,18 @@ NO_PORTAL = (
     "no Bitrix24 portal configured: set bitrix24:webhookUrl and bitrix24:clientId "
     "(pulumi config set --secret ...), or bitrix24:portalUrl and bitrix24:accessToken, "
     "or the BITRIX24_* environment variables"
+)
+STORE_SECTION = 'README, "OAuth and the token store"'
+
+PORTALS = "portals"
+"""`bitrix24:portals`: named portals, each an object with the keys of the single-portal settings."""
+PORTAL_SETTINGS = "portal_settings"
+"""The input in which a resource on a named portal carries that portal's settings (a secret), so that it can
+still be deleted once the portal is removed from the config."""
+PORTAL_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+PORTALS_SHAPE = (
+    f"{NAMESPACE}:{PORTALS} must be an object of portal names, each an object of settings, e.g. "
+    f"pulumi config set --secret --path '{NAMESPACE}:{PORTALS}.acme.webhookUrl' https://acme.bitrix24.com/rest/1/...."
 )
 
 N = TypeVar("N", int, float)
@@ -58,9 +72,24 @@ class Settings:
     oauth_client_id: str | None = None
     oauth_client_secret: str | None = None
     oauth_server_url: str | None = None
+    token_store: str | None = None
     plan: str = "standard"
     timeout_seconds: float = 30.0
     max_retries: int = 5
+    name: str | None = None
+    """The portal's name in bitrix24:portals; None for the single-portal (default) settings."""
+
+    def key(self, field: str) -> str:
+        """Where a setting comes from, as messages name it: `bitrix24:portals.acme.clientId` for a named portal,
+        `bitrix24:clientId (or BITRIX24_CLIENT_ID)` for the default one."""
+        if self.name is not None:
+            return f"{NAMESPACE}:{PORTALS}.{self.name}.{_KEYS[field]}"
+        return f"{NAMESPACE}:{_KEYS[field]} (or {_env_name(field)})"
+
+    def setting(self, field: str) -> str:
+        """A setting's config key alone: `bitrix24:portals.acme.tokenStore`, `bitrix24:tokenStore`."""
+        prefix = f"{NAMESPACE}:{PORTALS}.{self.name}." if self.name is not None else f"{NAMESPACE}:"
+        return prefix + _KEYS[field]
 
     @property
     def base_url(self) -> str:
@@ -88,20 +117,53 @@ class Settings:
     def validate(self) -> None:
         """Refuse settings that cannot work, before any request, listing every problem at once."""
         problems: list[str] = []
-        for field, key in _KEYS.items():
+        for field in _KEYS:
             value = getattr(self, field)
             if value is not None:
-                _checked(field, value, f"{NAMESPACE}:{key} (or {_env_name(field)})", problems)
+                _checked(field, value, self.key(field), problems)
         if not (self.webhook_url or self.portal_url):
-            raise SettingsError(*problems, NO_PORTAL)
+            missing = NO_PORTAL if self.name is None else (
+                f"{NAMESPACE}:{PORTALS}.{self.name} has neither webhookUrl (with clientId) nor portalUrl "
+                "(with accessToken)"
+            )  # fmt: skip
+            raise SettingsError(*problems, missing)
         if urlsplit(self.base_url).scheme != "https":
             problems.append("the Bitrix24 portal must be reached over https:// (plain http is refused)")
         if self.webhook_url and not self.client_id:
-            problems.append("bitrix24:clientId (or BITRIX24_CLIENT_ID) is required with a webhook URL")
-        if not self.webhook_url and not self.access_token:
-            problems.append("bitrix24:accessToken (or BITRIX24_ACCESS_TOKEN) is required with portalUrl")
+            problems.append(f"{self.key('client_id')} is required with a webhook URL")
+        if self.token_store:
+            problems += self._token_store_problems()
+        elif not self.webhook_url and not self.access_token:
+            problems.append(
+                f"{self.key('access_token')} is required with portalUrl, unless "
+                f"{self.setting('token_store')} names a token store filled by {COMMAND} ({STORE_SECTION})"
+            )
         if problems:
             raise SettingsError(*problems)
+
+    def _token_store_problems(self) -> list[str]:
+        """A token store needs OAuth mode, the app's keys to refresh, and tokens: stored, or seeds in config."""
+        if self.webhook_url:
+            return [
+                f"{self.setting('token_store')} is for OAuth mode ({self.setting('portal_url')}); "
+                "a webhook needs no tokens"
+            ]
+        problems = []
+        if not (self.oauth_client_id and self.oauth_client_secret):
+            env = "" if self.name else " (or BITRIX24_OAUTH_CLIENT_ID and BITRIX24_OAUTH_CLIENT_SECRET)"
+            problems.append(
+                f"{self.setting('oauth_client_id')} and {self.setting('oauth_client_secret')}{env} are required "
+                f"with {self.setting('token_store')}, to refresh the stored tokens"
+            )
+        store = TokenStore(str(self.token_store))
+        broken = store.problems()
+        if not broken and self.portal_url and not self.access_token and store.get(self.portal_url) is None:
+            broken.append(
+                f"the token store {store.path} ({self.setting('token_store')}) has no tokens for "
+                f"{portal_key(self.portal_url)} and {self.setting('access_token')} is not set: run {COMMAND} to "
+                f"store the app's first tokens ({STORE_SECTION})"
+            )
+        return problems + broken
 
 
 _KEYS = {
@@ -113,6 +175,7 @@ _KEYS = {
     "oauth_client_id": "oauthClientId",
     "oauth_client_secret": "oauthClientSecret",
     "oauth_server_url": "oauthServerUrl",
+    "token_store": "tokenStore",
     "plan": "plan",
     "timeout_seconds": "timeoutSeconds",
     "max_retries": "maxRetries",
@@ -195,16 +258,21 @@ def _config_keys(config: ConfigSource | None) -> list[str]:
 
 def _unknown_keys(config: ConfigSource | None) -> list[str]:
     """A message per `bitrix24:*` key that is not a setting (a typo would otherwise be silently ignored)."""
-    known = {key.lower(): key for key in _KEYS.values()}
     problems = []
     for full in sorted(_config_keys(config)):
         namespace, _, key = full.partition(":")
-        if namespace != NAMESPACE or key in _KEYS.values():
+        if namespace != NAMESPACE or key in _KEYS.values() or key == PORTALS:
             continue
-        match = difflib.get_close_matches(key.lower(), known, n=1)
-        hint = f"did you mean {NAMESPACE}:{known[match[0]]}?" if match else f"known keys: {', '.join(_KEYS.values())}"
-        problems.append(f"unknown config key {full}; {hint}")
+        problems.append(_unknown_key(full, key, f"{NAMESPACE}:", (*_KEYS.values(), PORTALS)))
     return problems
+
+
+def _unknown_key(full: str, key: str, prefix: str, keys: tuple[str, ...]) -> str:
+    """`unknown config key ...; did you mean ...?`, or the known keys when nothing is close."""
+    known = {k.lower(): k for k in keys}
+    match = difflib.get_close_matches(key.lower(), known, n=1)
+    hint = f"did you mean {prefix}{known[match[0]]}?" if match else f"known keys: {', '.join(keys)}"
+    return f"unknown config key {full}; {hint}"
 
 
 def load_settings(config: ConfigSource | None) -> Settings:
@@ -226,3 +294,62 @@ def load_settings(config: ConfigSource | None) -> Settings:
     if problems:
         raise SettingsError(*problems)
     return Settings(**values)
+
+
+def load_portals(config: ConfigSource | None) -> dict[str, Settings | SettingsError]:
+    """The named portals of `bitrix24:portals` (a structured, usually secret, config value), by name: each its
+    settings, or the SettingsError naming the portal and the key of every problem it has (a bad name, an unknown
+    key with a did-you-mean, a value that breaks its rule), so that one portal's mistake is reported on that
+    portal's resources only. Raises SettingsError when the value itself is not an object of portals.
+    Environment variables apply to the default portal only.
+    """
+    portals = portal_entries(config.get(f"{NAMESPACE}:{PORTALS}") if config is not None else None)
+    found: dict[str, Settings | SettingsError] = {}
+    for name, entry in portals.items():
+        try:
+            found[str(name)] = portal_settings(str(name), entry)
+        except SettingsError as exc:
+            found[str(name)] = exc
+    return found
+
+
+def portal_entries(raw: Any) -> Mapping[str, Any]:
+    """The value of `bitrix24:portals` (JSON text, as Pulumi hands structured config over) as name -> entry."""
+    if raw in (None, ""):
+        return {}
+    try:
+        portals = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        raise SettingsError(PORTALS_SHAPE) from None
+    if not isinstance(portals, Mapping):
+        raise SettingsError(PORTALS_SHAPE)
+    return portals
+
+
+def portal_settings(name: str, entry: Any) -> Settings:
+    """One named portal's settings from its config entry (as a resource remembers it in its state)."""
+    problems: list[str] = []
+    settings = _portal(name, entry, problems)
+    if problems:
+        raise SettingsError(*problems)
+    return settings
+
+
+def _portal(name: str, entry: Any, problems: list[str]) -> Settings:
+    """The settings of `bitrix24:portals.<name>`; each broken rule, naming the portal and the key, goes to problems."""
+    where = f"{NAMESPACE}:{PORTALS}.{name}"
+    if not PORTAL_NAME.fullmatch(name):
+        problems.append(f"{where}: a portal name is 1 to 40 lowercase letters, digits, '-' or '_'")
+    if not isinstance(entry, Mapping):
+        problems.append(f"{where} must be an object of settings (webhookUrl, clientId, ...)")
+        return Settings(name=name)
+    fields = {key: field for field, key in _KEYS.items()}
+    values: dict[str, Any] = {}
+    for key, value in entry.items():
+        if key not in fields:
+            problems.append(_unknown_key(f"{where}.{key}", str(key), f"{where}.", tuple(_KEYS.values())))
+            continue
+        parsed = _checked(fields[key], value, f"{where}.{key}", problems)
+        if parsed is not None:
+            values[fields[key]] = parsed
+    return Settings(**values, name=name)

@@ -9,6 +9,7 @@ api-reference/chat-bots/outdated/commands/imbot-command-register.md; OAuth error
 
 from __future__ import annotations
 
+import re
 from typing import TypeVar
 
 CHAT_APP_ID_ERROR = "CHAT_APP_ID_ERROR"
@@ -36,8 +37,21 @@ FIELDS = {
     "EVENT_BOT_DELETE_ERROR": "event_bot_delete (or event_handler)",
     "COMMAND_ERROR": "command",
     "EVENT_COMMAND_ADD_ERROR": "event_command_add",
+    "ERROR_PLACEMENT_NOT_FOUND": "placement",
+    "ERROR_WRONG_HANDLER_URL": "handler",
+    "ERROR_UNSUPPORTED_PROTOCOL": "handler",
+    "EMPTY_ERROR_ICON_NAME": "icon_name",
+    "INVALID_ERROR_ICON_NAME": "icon_name",
+    "INVALID_ERROR_EXTRANET": "extranet",
+    "INVALID_ERROR_CONTEXT": "context",
+    "INVALID_ERROR_ROLE": "role",
+    "INVALID_ERROR_COLOR": "color",
+    "INVALID_ERROR_WIDTH": "width",
+    "INVALID_ERROR_HEIGHT": "height",
 }
 """The resource argument each field-specific code is about, as the method pages list the codes."""
+_SETTING = re.compile(r"bitrix24:(\w+)(?: \(or BITRIX24_\w+\))?")
+"""A setting as the hints name it for the single-portal configuration."""
 OWN_BOT_METHODS = frozenset({"imbot.update", "imbot.unregister", "imbot.v2.Bot.get"})
 """Methods whose BOT_ID is the Bot resource's own object, not the bot_id argument of an app or a command."""
 
@@ -50,6 +64,8 @@ class Bitrix24Error(Exception):
     """
 
     hint = "see the Bitrix24 REST documentation for this error code."
+    portal: str | None = None
+    """The named portal (bitrix24:portals) the call went to; None for the default portal."""
 
     def __init__(self, method: str, code: str, description: str = "") -> None:
         self.method = method
@@ -60,7 +76,18 @@ class Bitrix24Error(Exception):
 
     def message(self) -> str:
         detail = f" ({self.description})" if self.description else ""
-        return f"Bitrix24 {self.method} failed with {self.code}{detail}: {self.advice()}"
+        where = f" on portal {self.portal!r}" if self.portal else ""
+        advice = self.advice()
+        if self.portal:  # the settings to check are that portal's
+            advice = _SETTING.sub(f"bitrix24:portals.{self.portal}.\\1", advice)
+        return f"Bitrix24 {self.method}{where} failed with {self.code}{detail}: {advice}"
+
+    def on_portal(self, name: str | None) -> Bitrix24Error:
+        """The same error, its message naming the portal it came from (one of several a fleet uses)."""
+        if name is not None and self.portal is None:
+            self.portal = name
+            self.args = (self.message(),)
+        return self
 
     def advice(self) -> str:
         """What to do about it; the class hint unless the code or field says more."""
@@ -87,6 +114,21 @@ class ScopeError(AuthError):
 
 class ClientIdError(AuthError):
     hint = "webhook calls to imbot.* need bitrix24:clientId (or BITRIX24_CLIENT_ID) set."
+
+
+class AdministratorError(AuthError):
+    hint = (
+        "placement.bind, unbind and get need the tokens of a portal administrator. Take the OAuth app's tokens in "
+        "again with pulumi-bitrix24-tokens while logged in as an administrator (README, 'Messenger widgets')."
+    )
+
+
+class TokenRejectedError(AuthError):
+    hint = (
+        "the portal does not know the OAuth access token. If another copy of the token store or an old seed in "
+        "bitrix24:accessToken was used, its tokens were refreshed elsewhere: store new tokens with "
+        "pulumi-bitrix24-tokens (README, 'OAuth and the token store'), and check that the app still exists."
+    )
 
 
 class OwnershipError(Bitrix24Error):
@@ -217,10 +259,16 @@ ErrorType = TypeVar("ErrorType", bound=Bitrix24Error)
 
 
 def with_detail(exc: ErrorType, description: str) -> ErrorType:
-    """The same error (type, method, code) with a description that names what it is about."""
-    return type(exc)(exc.method, exc.code, description)
+    """The same error (type, method, code, portal) with a description that names what it is about."""
+    detailed = type(exc)(exc.method, exc.code, description)
+    detailed.on_portal(exc.portal)
+    return detailed
 
 
 def error_for(method: str, code: str, description: str) -> Bitrix24Error:
     """The typed error for a code; any other code (IFRAME_HTTPS, PARAMS_ERROR, ...) is an invalid request."""
+    if code == "ACCESS_DENIED" and method.startswith("placement."):
+        # imbot answers ACCESS_DENIED to a webhook call without CLIENT_ID; placement.* to a non-administrator
+        # (api-reference/widgets/placement-bind.md, "Errors").
+        return AdministratorError(method, code, description)
     return _TYPES.get(code, InvalidRequestError)(method, code, description)

@@ -20,7 +20,7 @@ class Ledger:
         self._released: set[tuple[str, str, Hashable]] = set()
         self._absent: set[tuple[str, str, Hashable]] = set()
         self._claimed: set[tuple[str, str, Hashable]] = set()
-        self._taken: set[tuple[str, str, int]] = set()
+        self._taken: set[tuple[str, str, Hashable]] = set()
 
     def own(self, portal: str, kind: str, identity: Hashable, inputs: str) -> None:
         """Note an identity that a resource of this stack already holds (its state names it), with a
@@ -57,12 +57,12 @@ class Ledger:
             self._claimed.add(key)
             return True
 
-    def record(self, portal: str, kind: str, object_id: int) -> None:
+    def record(self, portal: str, kind: str, object_id: Hashable) -> None:
         """Remember that a resource of this run now manages the object."""
         with self._lock:
             self._taken.add((portal, kind, object_id))
 
-    def recorded(self, portal: str, kind: str, object_id: int) -> bool:
+    def recorded(self, portal: str, kind: str, object_id: Hashable) -> bool:
         with self._lock:
             return (portal, kind, object_id) in self._taken
 

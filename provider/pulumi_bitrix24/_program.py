@@ -14,23 +14,44 @@ from typing import Any, TypeVar
 
 import pulumi
 
+from ._config import NAMESPACE, PORTAL_SETTINGS, PORTALS, SettingsError, portal_entries
 from ._rules import kind_of
 
 Declared = TypeVar("Declared")
 
 _lock = threading.Lock()
 _declared: dict[tuple[Any, ...], str] = {}
-_bot_outputs: dict[int, tuple[pulumi.Output[int], str]] = {}
+_bot_outputs: dict[int, tuple[pulumi.Output[int], str, Any]] = {}
 
 
 class ProgramError(pulumi.RunError):
     """A mistake in the program itself; Pulumi prints its message without a traceback."""
 
 
-def remember_bot(bot_id: pulumi.Output[int], resource_name: str) -> None:
-    """Let ChatApp and BotCommand recognise `bot.bot_id` as "the Bot named resource_name" before it has an id."""
+def remember_bot(bot_id: pulumi.Output[int], resource_name: str, portal: Any) -> None:
+    """Let ChatApp and BotCommand recognise `bot.bot_id` as "the Bot named resource_name" (on `portal`) before it
+    has an id."""
     with _lock:
-        _bot_outputs[id(bot_id)] = (bot_id, resource_name)
+        _bot_outputs[id(bot_id)] = (bot_id, resource_name, portal)
+
+
+def portal_of_bot(kind: str, resource_name: str, bot_id: Any, portal: Any) -> Any:
+    """The portal of a resource that belongs to a bot: the one it names, else its Bot's; a different portal than
+    its Bot's fails the program (a bot id means nothing on another portal)."""
+    with _lock:
+        known = _bot_outputs.get(id(bot_id))
+    if known is None or known[0] is not bot_id or isinstance(portal, pulumi.Output):
+        return portal
+    bots_portal = known[2]
+    if portal is None:
+        return bots_portal
+    if portal != bots_portal and not isinstance(bots_portal, pulumi.Output):
+        where = f"portal {bots_portal!r}" if bots_portal is not None else "the default portal"
+        raise ProgramError(
+            f"{kind} {resource_name!r} is on portal {portal!r}, but its bot_id is of Bot {known[1]!r} on {where}: "
+            "a bot's commands and apps live on the bot's portal. Remove portal= to use the bot's."
+        )
+    return portal
 
 
 @dataclass(frozen=True)
@@ -51,22 +72,26 @@ def _shown(name: str, value: Any) -> str:
     return f"{name} of Bot {value.resource_name!r}" if isinstance(value, BotOf) else f"{name} {value!r}"
 
 
-def declare(kind: str, resource_name: str, identity: dict[str, Any]) -> dict[str, Any]:
+def declare(kind: str, resource_name: str, identity: dict[str, Any], portal: Any = None) -> dict[str, Any]:
     """Fail the program when two resources name the same portal object; returns the identity inputs to use.
 
     What is known now is checked now (a Bot's bot_id stands for that Bot), so `pulumi preview` fails; outputs
     are checked again once their values are known, which also catches a Bot's id written as a plain number.
     The returned inputs carry that second check, so the resource is not registered before it has passed.
+    Identities are per portal (`portal` names one of bitrix24:portals; a portal known only later is left to
+    the provider's own check).
     """
+    if isinstance(portal, pulumi.Output):
+        return identity
     values = list(identity.values())
     stand_ins = [bot_reference(v) for v in values]
     if not any(isinstance(v, pulumi.Output) for v in stand_ins):
-        _claim(kind, resource_name, identity, stand_ins)
+        _claim(kind, resource_name, identity, stand_ins, portal)
     if not any(isinstance(v, pulumi.Output) for v in values):
         return identity
 
     def claimed(resolved: list[Any]) -> list[Any]:
-        _claim(kind, resource_name, identity, resolved)
+        _claim(kind, resource_name, identity, resolved, portal)
         return resolved
 
     checked = pulumi.Output.all(*values).apply(claimed)
@@ -79,14 +104,15 @@ def declare(kind: str, resource_name: str, identity: dict[str, Any]) -> dict[str
     }
 
 
-def _claim(kind: str, resource_name: str, identity: dict[str, Any], values: list[Any]) -> None:
-    key = (kind, *values)
+def _claim(kind: str, resource_name: str, identity: dict[str, Any], values: list[Any], portal: Any) -> None:
+    key = (kind, portal, *values)
     with _lock:
         other = _declared.setdefault(key, resource_name)
     if other != resource_name:
         named = ", ".join(_shown(name, value) for name, value in zip(identity, values, strict=True))
+        where = f" on portal {portal!r}" if portal is not None else ""
         raise ProgramError(
-            f"{kind} resources {other!r} and {resource_name!r} both declare {named}: one portal object can be "
+            f"{kind} resources {other!r} and {resource_name!r} both declare {named}{where}: one portal object can be "
             "managed by one resource only. Remove one, or give it its own identity."
         )
 
@@ -132,3 +158,30 @@ def entries(kind: str, resource_name: str, field: str, items: Any, expected: typ
                 f"got {_shown_type(item)}"
             )
     return [fields_of(item) for item in items]
+
+
+def portal_names() -> list[str]:
+    """The names of the portals in `bitrix24:portals`, sorted: a fleet program declares its resources once per
+    name (`portal=name`). Only the names are read; the settings stay secret and reach the provider only."""
+    try:
+        portals = portal_entries(pulumi.runtime.get_config(f"{NAMESPACE}:{PORTALS}"))
+    except SettingsError as exc:
+        raise ProgramError(str(exc)) from None
+    return sorted(str(name) for name in portals)
+
+
+def on_portal(
+    portal: Any, props: dict[str, Any], opts: pulumi.ResourceOptions | None, *secret_outputs: str
+) -> tuple[dict[str, Any], pulumi.ResourceOptions]:
+    """A resource's inputs and options, tied to its portal: a named portal's settings travel with the resource
+    as a secret (PORTAL_SETTINGS), so that removing the portal from the config deletes its objects, as removing
+    an explicit provider does in Pulumi; `secret_outputs` are the resource's own secrets."""
+    if portal is not None:
+        portals = pulumi.Config(NAMESPACE).get_secret_object(PORTALS)
+        if portals is not None:
+            settings = pulumi.Output.all(portals, portal).apply(
+                lambda found: found[0].get(found[1]) if isinstance(found[0], dict) else None
+            )
+            props = {**props, PORTAL_SETTINGS: pulumi.Output.secret(settings)}
+    secrets = pulumi.ResourceOptions(additional_secret_outputs=[*secret_outputs, PORTAL_SETTINGS])
+    return props, pulumi.ResourceOptions.merge(opts, secrets)

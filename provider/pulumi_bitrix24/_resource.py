@@ -11,9 +11,10 @@ import io
 import json
 import os
 import stat
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
 import pulumi
 from PIL import Image, UnidentifiedImageError
@@ -31,14 +32,29 @@ from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 from pydantic import BaseModel, ValidationError
 
-from ._config import NAMESPACE, Settings, SettingsError, load_settings
+from ._config import (
+    NAMESPACE,
+    PORTAL_SETTINGS,
+    PORTALS,
+    Settings,
+    SettingsError,
+    load_portals,
+    load_settings,
+    portal_settings,
+)
 from ._diagnostics import show_expected_failures_as_messages
 from ._errors import (
     BOT_ID_ERROR,
+    AuthError,
     Bitrix24Error,
     DuplicateError,
     ExistsError,
+    NotCreatedError,
     NotFoundError,
+    OutcomeUnknownError,
+    RateLimitError,
+    ServerError,
+    TransportError,
     with_detail,
 )
 from ._ledger import LEDGER
@@ -48,6 +64,12 @@ if TYPE_CHECKING:
 from ._rules import kind_of
 
 Failure = tuple[str, str]
+PORTAL_FAULTS = (AuthError, RateLimitError, ServerError, TransportError)
+"""Failures of a portal rather than of a resource's inputs: credentials, limits, outages."""
+Id = TypeVar("Id", bound=int | str)
+"""How a resource names its portal object: a numeric id, or (widgets, which have none) a text made of its identity."""
+LOST_ANSWER_WAIT = 5.0
+"""Seconds to keep looking for an object whose register got no answer: the request may still be running."""
 
 show_expected_failures_as_messages()
 
@@ -208,26 +230,28 @@ Method = TypeVar("Method", bound=Callable[..., Any])
 
 
 def operation(method: Method) -> Method:
-    """Run a provider method as one resource operation of the portal's client (see Coalescer.operation)."""
+    """Run a provider method as one resource operation of its portal's client (see Coalescer.operation); the
+    portal is that of the resource's properties, the method's last mapping argument."""
 
     @functools.wraps(method)
-    def run(self: BitrixProvider, *args: Any, **kwargs: Any) -> Any:
-        with self.client().operation():
+    def run(self: BitrixProvider[Any], *args: Any, **kwargs: Any) -> Any:
+        props = next(arg for arg in reversed(args) if isinstance(arg, dict))
+        with self.client(props).operation():
             return method(self, *args, **kwargs)
 
     return cast(Method, run)
 
 
 @dataclass(frozen=True)
-class Existing:
+class Existing(Generic[Id]):
     """An object found on the portal under the identity a resource declares."""
 
-    id: int
+    id: Id
     ours: bool
     """Whether it belongs to the configured application (CLIENT_ID or OAuth app)."""
 
 
-class BitrixProvider(ResourceProvider):
+class BitrixProvider(ResourceProvider, Generic[Id]):
     """Base of the resource providers; instances hold no credentials (they are pickled into state)."""
 
     model: ClassVar[type[BaseModel]]
@@ -240,18 +264,24 @@ class BitrixProvider(ResourceProvider):
     create_only: ClassVar[tuple[str, ...]] = ("adopt",)
     """Inputs that matter only when the object is created, so changing them later changes nothing."""
     idempotent: ClassVar[bool] = True
-    """Whether register answers a repeat with the same object, so a lost answer may be resent."""
+    """Whether register answers a repeat with the same object, so a lost answer may be resent; if not, register
+    is sent once and a lost answer is settled by looking the object up."""
+    located: ClassVar[str] = "on the portal"
+    """Where a lookup looks, for messages: "on the portal", "on the bot"."""
     lists_existing: ClassVar[bool] = True
     """Whether the portal can tell that an object exists (apps cannot be listed), which makes adoption explicit."""
     methods: ClassVar[tuple[str, str, str]]
     """The REST methods that register, update and unregister the object."""
     id_param: ClassVar[str]
     """How the REST API names the object's id (APP_ID, BOT_ID, COMMAND_ID)."""
-    id_output: ClassVar[str]
+    id_output: ClassVar[str | None]
+    """The output that holds the portal id (None where the id is the resource id itself)."""
     not_found_code: ClassVar[str]
 
     _settings: Settings | None = None
     _settings_problems: tuple[str, ...] = ()
+    _portals: dict[str, Settings | SettingsError] | None = None
+    _portals_problems: tuple[str, ...] = ()
 
     def configure(self, req: ConfigureRequest) -> None:
         """Keep broken settings for check to report: an exception here would reach the user as a traceback."""
@@ -259,32 +289,62 @@ class BitrixProvider(ResourceProvider):
             self._settings = load_settings(req.config)
         except SettingsError as exc:
             self._settings_problems = exc.problems
+        try:
+            self._portals = load_portals(req.config)
+        except SettingsError as exc:
+            self._portals_problems = exc.problems
 
-    def settings(self) -> Settings:
-        if self._settings_problems:
-            raise SettingsError(*self._settings_problems)
-        return self._settings or load_settings(None)
+    def settings(self, props: dict[str, Any]) -> Settings:
+        """The settings of the resource's portal: a named one of bitrix24:portals, or the default."""
+        name = props.get("portal")
+        if name is None:
+            if self._settings_problems:
+                raise SettingsError(*self._settings_problems)
+            return self._settings or load_settings(None)
+        if self._portals_problems:
+            raise SettingsError(*self._portals_problems)
+        portals = self._portals if self._portals is not None else {}
+        if name in portals:
+            found = portals[name]
+            if isinstance(found, SettingsError):
+                raise found
+            return found
+        if isinstance(props.get(PORTAL_SETTINGS), dict):
+            # A portal removed from the config: its resources are being deleted (or refreshed) with the
+            # settings they were last created or updated with, as Pulumi does for a removed explicit provider.
+            return portal_settings(name, props[PORTAL_SETTINGS])
+        known = f"it has {', '.join(sorted(portals))}" if portals else "it has none"
+        raise SettingsError(f"portal {name!r} is not in {NAMESPACE}:{PORTALS} ({known})")
 
-    def client(self) -> Client:
+    def client(self, props: dict[str, Any]) -> Client:
         # Imported here: the program process (which imports this module too) never talks to the portal.
         from ._client import client_for
 
-        return client_for(self.settings())
+        return client_for(self.settings(props))
 
-    def portal(self) -> str:
-        """The portal this provider talks to, as the key of everything remembered per portal."""
-        return self.settings().base_url
+    def portal(self, props: dict[str, Any]) -> str:
+        """The resource's portal, as the key of everything remembered per portal."""
+        return self.settings(props).base_url
 
-    def settings_failures(self) -> list[Failure]:
+    def settings_failures(self, props: dict[str, Any]) -> list[Failure]:
         """A missing or unusable portal configuration fails the preview, not the middle of an update.
 
         Each failure has no property, so that Pulumi reports it as a problem of the resource (`resource 'x' has
-        a problem: bitrix24 configuration: ...`) rather than of an input the resource does not have.
+        a problem: bitrix24 configuration: ...`) rather than of an input the resource does not have; a portal
+        name that the configuration lacks is a problem of the `portal` argument.
         """
+        name = props.get("portal")
+        if is_unknown(name):
+            return []
+        if name is not None and name not in (self._portals or {}) and not self._portals_problems:
+            # check is for resources the program declares: their portal must be in the config now
+            known = ", ".join(sorted(self._portals or {})) or "none"
+            return [("portal", f"is not in {NAMESPACE}:{PORTALS} (it has {known})")]
         try:
-            self.settings().validate()
+            self.settings(props).validate()
         except SettingsError as exc:
-            return [("", f"{NAMESPACE} configuration: {problem}") for problem in exc.problems]
+            where = f"{NAMESPACE} configuration" + (f" of portal {name!r}" if name is not None else "")
+            return [("", f"{where}: {problem}") for problem in exc.problems]
         return []
 
     @classmethod
@@ -292,7 +352,11 @@ class BitrixProvider(ResourceProvider):
         return tuple(cls.model.model_fields)
 
     def describe(self, props: dict[str, Any]) -> str:
-        """The object as a user would name it: `bot code 'echo'`, `command /help of bot 5`."""
+        """The object as a user would name it: `bot code 'echo'`, `command /help of bot 5 on portal 'acme'`."""
+        portal = props.get("portal")
+        return self.object_name(props) + (f" on portal {portal!r}" if portal is not None else "")
+
+    def object_name(self, props: dict[str, Any]) -> str:
         return f"{self.kind} " + ", ".join(f"{k} {whole(props.get(k))!r}" for k in self.identity)
 
     # --- check -----------------------------------------------------------------------------------
@@ -305,7 +369,7 @@ class BitrixProvider(ResourceProvider):
         except ValidationError as error:
             failures = [f for f in _pydantic_failures(error) if f[0] not in unknown]
             normalized = known
-        failures += self.cross_failures(known, unknown) + self.settings_failures()
+        failures += self.cross_failures(known, unknown) + self.settings_failures(news)
         inputs = {**news, **self.defaults(normalized, unknown), **normalized}
         if not failures:
             failures = self.identity_failures(olds, news, inputs, unknown)
@@ -320,9 +384,9 @@ class BitrixProvider(ResourceProvider):
         records the identity as this stack's with the inputs declared; the second, with the same inputs, is
         that replacement's create, not a takeover; other inputs mean a second resource with the same identity.
         """
-        if unknown & set(self.identity):
+        if unknown & {*self.identity, "portal"}:
             return []
-        portal, key, field = self.portal(), self.identity_key(inputs), self.identity[-1]
+        portal, key, field = self.portal(inputs), self.identity_key(inputs), self.identity[-1]
         moved = bool(olds) and key != self.identity_key(olds)
         if olds and not moved:
             LEDGER.own(portal, self.kind, key, fingerprint(news))
@@ -335,7 +399,8 @@ class BitrixProvider(ResourceProvider):
         return self.takeover_failures(inputs, moved)
 
     def identity_key(self, props: dict[str, Any]) -> tuple[Any, ...]:
-        return tuple(whole(props.get(k)) for k in self.identity)
+        """The identity on its portal: the same code on two portals names two objects."""
+        return (props.get("portal"), *(whole(props.get(k)) for k in self.identity))
 
     @operation
     def takeover_failures(self, props: dict[str, Any], moved: bool) -> list[Failure]:
@@ -344,9 +409,17 @@ class BitrixProvider(ResourceProvider):
         try:
             existing = self.find_existing(props)
         except Bitrix24Error as exc:
-            return [(field, f"could not check whether the {self.kind} already exists: {exc}")]
+            problem = f"could not check whether the {self.kind} already exists: {exc}"
+            if props.get("portal") is not None and isinstance(exc, PORTAL_FAULTS):
+                # A check failure stops the whole run; an operation failure stops only what depends on it. So in
+                # a fleet an unreachable portal fails its own resources (at create, which looks again), and the
+                # others go on under `pulumi up --continue-on-error`.
+                portal = props["portal"]
+                pulumi.log.warn(f"{problem.rstrip('.')}. `pulumi up` will fail for the resources of portal {portal!r}")
+                return []
+            return [(field, problem)]
         if existing is None:
-            LEDGER.found_absent(self.portal(), self.kind, self.identity_key(props))
+            LEDGER.found_absent(self.portal(props), self.kind, self.identity_key(props))
             return []
         if moved:
             return [(field, self.clash_message(props, existing))]
@@ -354,13 +427,13 @@ class BitrixProvider(ResourceProvider):
             return []
         return [(field, self.takeover_message(props, existing))]
 
-    def clash_message(self, props: dict[str, Any], existing: Existing) -> str:
+    def clash_message(self, props: dict[str, Any], existing: Existing[Id]) -> str:
         return (
             f"cannot change this {self.kind} to the {self.describe(props)}: the portal already has that one "
             f"(id {existing.id}). Choose another {self.identity[-1]}, or delete the other first"
         )
 
-    def takeover_message(self, props: dict[str, Any], existing: Existing) -> str:
+    def takeover_message(self, props: dict[str, Any], existing: Existing[Id]) -> str:
         what = f"{self.describe(props)} already exists on the portal (id {existing.id})"
         if not existing.ours:
             return (
@@ -371,7 +444,7 @@ class BitrixProvider(ResourceProvider):
             f"{what}. If you renamed this resource, keep the object by adding "
             f"`opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name=...)])` with its previous name; "
             f"to take over the existing {self.kind}, set adopt=True (if another stack manages it, give each "
-            f"stack its own bitrix24:clientId instead)"
+            f"stack its own {'bitrix24:clientId' if self.settings(props).webhook_url else 'OAuth app'} instead)"
         )
 
     def cross_failures(self, values: dict[str, Any], unknown: set[str]) -> list[Failure]:
@@ -394,7 +467,8 @@ class BitrixProvider(ResourceProvider):
         )
 
     def replacements(self, changed: list[str], olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
-        return [k for k in changed if k in self.replace_on]
+        """The changed inputs that replace the object: the resource's own, and the portal it lives on."""
+        return [k for k in changed if k in self.replace_on or k == "portal"]
 
     def same_identity(self, olds: dict[str, Any], news: dict[str, Any]) -> bool:
         """Whether old and new would collide on the portal, forcing delete-before-create."""
@@ -409,16 +483,66 @@ class BitrixProvider(ResourceProvider):
         """Parameters of the register call."""
         raise NotImplementedError
 
-    def find_existing(self, props: dict[str, Any]) -> Existing | None:
+    def object_id(self, id_: str) -> Id:
+        """The portal object a resource id names (a number, unless a resource says otherwise)."""
+        return cast(Id, int(id_))
+
+    def find_existing(self, props: dict[str, Any]) -> Existing[Id] | None:
         """The object the portal already holds under this identity; None where the API cannot list them."""
         return None
 
-    def register(self, props: dict[str, Any]) -> int:
-        """Make a new object; resent after a lost answer only where register answers a repeat with the same id."""
+    def register(self, props: dict[str, Any]) -> Id:
+        """Make a new object; resent after a lost answer only where register answers a repeat with the same id,
+        otherwise sent once, and when its outcome is unknown the object is looked up."""
         try:
-            return int(self.client().call(self.methods[0], self.register_params(props), idempotent=self.idempotent))
+            return self.registered(
+                self.client(props).call(self.methods[0], self.register_params(props), idempotent=self.idempotent),
+                props,
+            )
         except NotFoundError as exc:
             raise self.naming_bot(exc, props) from None
+        except (ServerError, TransportError) as exc:
+            if self.idempotent:
+                raise
+            object_id = self._registered_after(exc, props)
+            pulumi.log.info(
+                f"the answer to {exc.method} was lost ({exc.code}), but {self.describe(props)} was registered "
+                f"(id {object_id}): using it"
+            )
+            return object_id
+
+    def registered(self, result: Any, props: dict[str, Any]) -> Id:
+        """The new object's id from the register call's result."""
+        return cast(Id, int(result))
+
+    def _registered_after(self, failure: ServerError | TransportError, props: dict[str, Any]) -> Id:
+        """The object's id if the unanswered register did its work; a request still running gets some time."""
+        answered = isinstance(failure, ServerError)
+        budget = 0.0 if answered else max(LOST_ANSWER_WAIT, 2 * self.settings(props).timeout_seconds)
+        started, delay, looks = time.monotonic(), 0.5, 0
+        while True:
+            looks += 1
+            found = self.find_existing(props)
+            if found is not None:
+                return found.id
+            waited = time.monotonic() - started
+            if waited + delay > budget:
+                break
+            time.sleep(delay)
+            delay *= 2
+        looked = f"looked {looks} time{'s' * (looks > 1)} over {waited:.1f} s"
+        if answered:
+            raise NotCreatedError(
+                failure.method,
+                failure.code,
+                f"the portal answered {failure.code} and {self.describe(props)} is not {self.located} "
+                f"({looked}), so it was not created",
+            )
+        raise OutcomeUnknownError(
+            failure.method,
+            failure.code,
+            f"the portal did not answer, and {self.describe(props)} is not {self.located} yet ({looked})",
+        )
 
     @staticmethod
     def naming_bot(exc: NotFoundError, props: dict[str, Any]) -> NotFoundError:
@@ -427,9 +551,9 @@ class BitrixProvider(ResourceProvider):
             return with_detail(exc, f"bot_id {whole(props['bot_id'])} is not a bot on this portal")
         return exc
 
-    def converge(self, object_id: int, props: dict[str, Any]) -> None:
+    def converge(self, object_id: Id, props: dict[str, Any]) -> None:
         """Send the full declared state to an existing object."""
-        self.client().call(self.methods[1], {self.id_param: object_id, "FIELDS": self.fields(props)})
+        self.client(props).call(self.methods[1], {self.id_param: object_id, "FIELDS": self.fields(props)})
 
     def normalized(self, props: dict[str, Any]) -> dict[str, Any]:
         """Checked inputs as the model reads them: the engine hands back 400 as 400.0, the portal gets 400."""
@@ -440,7 +564,7 @@ class BitrixProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         """Create, or adopt what exists when the program says so; never take an object over silently."""
         props = self.normalized(props)
-        portal, key = self.portal(), self.identity_key(props)
+        portal, key = self.portal(props), self.identity_key(props)
         if LEDGER.owner(portal, self.kind, key) is not None or not LEDGER.claim(portal, self.kind, key):
             raise DuplicateError(
                 f"two resources of this program declare the same {self.describe(props)}; "
@@ -462,23 +586,28 @@ class BitrixProvider(ResourceProvider):
     @operation
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         news = self.normalized(news)
-        self.converge(int(id_), news)
-        return UpdateResult(self.outputs(news, int(id_), adopted=bool(olds.get("adopted"))))
+        self.converge(self.object_id(id_), news)
+        return UpdateResult(self.outputs(news, self.object_id(id_), adopted=bool(olds.get("adopted"))))
 
-    def outputs(self, props: dict[str, Any], object_id: int, adopted: bool) -> dict[str, Any]:
+    def outputs(self, props: dict[str, Any], object_id: Id, adopted: bool) -> dict[str, Any]:
         """Every input, the portal id and, where existence can be told, whether the object was adopted."""
-        return {**props, self.id_output: object_id, **({"adopted": adopted} if self.lists_existing else {})}
+        ids = {self.id_output: object_id} if self.id_output else {}
+        return {**props, **ids, **({"adopted": adopted} if self.lists_existing else {})}
 
     @operation
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """Unregister; an object that is already gone counts as deleted, one another resource took over is kept."""
-        portal = self.portal()
-        if LEDGER.recorded(portal, self.kind, int(id_)):
+        portal = self.portal(props)
+        if LEDGER.recorded(portal, self.kind, self.object_id(id_)):
             pulumi.log.info(f"kept {self.kind} {id_} on the portal: another resource of this stack now manages it")
             return
         LEDGER.release(portal, self.kind, self.identity_key(props))
+        self.unregister(self.object_id(id_), props)
+
+    def unregister(self, object_id: Id, props: dict[str, Any]) -> None:
+        """Remove the object from the portal; one that is already gone counts as removed."""
         try:
-            self.client().call(self.methods[2], {self.id_param: int(id_)})
+            self.client(props).call(self.methods[2], {self.id_param: object_id})
         except NotFoundError as exc:
             if exc.code != self.not_found_code:
                 raise
@@ -487,7 +616,7 @@ class BitrixProvider(ResourceProvider):
     @operation
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """What the portal holds now: gone objects leave the state, readable hand edits become drift."""
-        current = self.read_back(int(id_), props)
+        current = self.read_back(self.object_id(id_), props)
         if current is None:
             return ReadResult(None, {})
         if current == props:
@@ -495,6 +624,6 @@ class BitrixProvider(ResourceProvider):
         inputs = {k: v for k, v in current.items() if k not in (self.id_output, "adopted")}
         return ReadResult(id_, current, inputs)
 
-    def read_back(self, object_id: int, props: dict[str, Any]) -> dict[str, Any] | None:
+    def read_back(self, object_id: Id, props: dict[str, Any]) -> dict[str, Any] | None:
         """The stored outputs updated with whatever the portal can tell; None when the object is gone."""
         return props

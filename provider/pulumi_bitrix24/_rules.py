@@ -159,3 +159,12 @@ def _unique_languages(items: list[Language]) -> list[Language]:
 
 UNIQUE_LANGUAGES = AfterValidator(_unique_languages)
 AT_LEAST_ONE = Field(min_length=1)
+
+
+PORTAL_RULE = "a portal name of bitrix24:portals: 1 to 40 lowercase letters, digits, '-' or '_'"
+
+
+class OnPortal(BaseModel):
+    """The `portal` argument every resource has: a named portal of bitrix24:portals, or None for the default."""
+
+    portal: Annotated[str, full_match(re.compile(r"[a-z0-9][a-z0-9_-]{0,39}"), PORTAL_RULE)] | None = None

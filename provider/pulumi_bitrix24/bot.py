@@ -18,9 +18,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
 from ._errors import BOT_ID_ERROR, NotFoundError
 from ._palette import HEX_COLOR
-from ._program import declare, fields_of, refuse_import, remember_bot, require
+from ._program import declare, fields_of, on_portal, refuse_import, remember_bot, require
 from ._resource import BitrixProvider, Existing, Failure, FileLimit, document, flag, image_failures, read_file_base64
-from ._rules import STRICT, HttpsUrl, full_match
+from ._rules import STRICT, HttpsUrl, OnPortal, full_match
 
 Color = Literal[
     "RED", "GREEN", "MINT", "LIGHT_BLUE", "DARK_BLUE", "PURPLE", "AQUA", "PINK",
@@ -111,6 +111,8 @@ class BotArgs:
         event_message_delete: URL for deleted messages; optional, as event_message_update.
         event_welcome_message: URL called when the bot joins a chat; required without event_handler.
         event_bot_delete: URL called when the bot is deleted; required without event_handler.
+        portal: the portal to manage it on: a name of bitrix24:portals ("Many portals" in the README); default
+            the single-portal settings. Changing it replaces the object.
         adopt: take over a bot of this application that already exists with this code, instead of refusing
             to create it; default False. Matters only when the resource is created.
     """
@@ -126,6 +128,7 @@ class BotArgs:
     event_welcome_message: pulumi.Input[str] | None = None
     event_bot_delete: pulumi.Input[str] | None = None
     adopt: pulumi.Input[bool] | None = None
+    portal: pulumi.Input[str] | None = None
 
 
 def _iso_date(value: str) -> str:
@@ -152,7 +155,7 @@ class PropertiesModel(BaseModel):
     photo_base64: str | None = None
 
 
-class BotModel(BaseModel):
+class BotModel(OnPortal):
     """Per-field rules of Bot inputs (api-reference/chat-bots/outdated/bots/imbot-register.md)."""
 
     model_config = ConfigDict(extra="ignore", strict=True)
@@ -169,7 +172,7 @@ class BotModel(BaseModel):
     adopt: StrictBool = False
 
 
-class BotProvider(BitrixProvider):
+class BotProvider(BitrixProvider[int]):
     """CRUD of one bot; imbot.update cannot change TYPE or OPENLINE, so those replace."""
 
     model = BotModel
@@ -221,10 +224,10 @@ class BotProvider(BitrixProvider):
     def register_params(self, props: dict[str, Any]) -> dict[str, Any]:
         return {**self.fields(props), "TYPE": props["type"], "OPENLINE": flag(props["openline"])}
 
-    def find_existing(self, props: dict[str, Any]) -> Existing | None:
+    def find_existing(self, props: dict[str, Any]) -> Existing[int] | None:
         """imbot.v2.Bot.get by code; only the owning application gets the extended format (with moduleId)."""
         try:
-            bot = self.client().call("imbot.v2.Bot.get", {"code": props["code"]})["bot"]
+            bot = self.client(props).call("imbot.v2.Bot.get", {"code": props["code"]})["bot"]
         except NotFoundError:
             return None
         return Existing(int(bot["id"]), ours="moduleId" in bot)
@@ -232,7 +235,7 @@ class BotProvider(BitrixProvider):
     def read_back(self, object_id: int, props: dict[str, Any]) -> dict[str, Any] | None:
         """Code, type, openline and the declared readable properties; handlers, e-mail, photo are not readable."""
         try:
-            found = self.client().call("imbot.v2.Bot.get", {"botId": object_id})
+            found = self.client(props).call("imbot.v2.Bot.get", {"botId": object_id})
         except NotFoundError:
             return None
         bot = found["bot"]
@@ -288,7 +291,7 @@ class Bot(Resource, module="bitrix24", name="Bot"):
         args = require("Bot", resource_name, "args", args, BotArgs)
         properties = fields_of(require("Bot", resource_name, "properties", args.properties, BotProperties))
         refuse_import("Bot", opts)
-        identity = declare("Bot", resource_name, {"code": args.code})
+        identity = declare("Bot", resource_name, {"code": args.code}, args.portal)
         properties["photo_base64"] = read_file_base64(properties["photo_path"], PHOTO_FILE_LIMIT)
         props: dict[str, Any] = {
             **fields_of(args),
@@ -297,10 +300,11 @@ class Bot(Resource, module="bitrix24", name="Bot"):
             "bot_id": None,
             "adopted": None,
         }
+        props, opts = on_portal(args.portal, props, opts)
         super().__init__(BotProvider(), resource_name, props, opts)
         # The resource id stays known while an in-place update is previewed, so dependents preview no replace.
         self.bot_id = self.id.apply(int)
-        remember_bot(self.bot_id, resource_name)
+        remember_bot(self.bot_id, resource_name, args.portal)
 
 
 document(Bot, BotArgs, BotProperties)

@@ -8,30 +8,23 @@ api-reference/chat-bots/chat-bots-v2/imbot.v2/commands/command-list.md (reads).
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 import pulumi
 from pulumi.dynamic import Resource
-from pydantic import BaseModel, ConfigDict, StrictBool
+from pydantic import ConfigDict, StrictBool
 
 from ._errors import (
     COMMAND_ID_ERROR,
-    NotCreatedError,
     NotFoundError,
-    OutcomeUnknownError,
-    ServerError,
-    TransportError,
     with_detail,
 )
-from ._program import declare, entries, fields_of, refuse_import, require
+from ._program import declare, entries, fields_of, on_portal, portal_of_bot, refuse_import, require
 from ._resource import BitrixProvider, Existing, document, flag, lang_entries, whole
-from ._rules import AT_LEAST_ONE, UNIQUE_LANGUAGES, HttpsUrl, LanguageModel, WholeNumber, at_least, full_match
+from ._rules import AT_LEAST_ONE, UNIQUE_LANGUAGES, HttpsUrl, LanguageModel, OnPortal, WholeNumber, at_least, full_match
 
 FLAGS = ("hidden", "extranet_support")
-LOST_ANSWER_WAIT = 5.0
-"""Seconds to keep looking for a command whose register got no answer: the request may still be running."""
 
 
 @dataclass
@@ -67,6 +60,8 @@ class BotCommandArgs:
             Changing it replaces the command.
         hidden: keep the command out of the command list; default False.
         extranet_support: whether extranet users may use it; default False.
+        portal: the portal to manage it on: a name of bitrix24:portals ("Many portals" in the README); default
+            the single-portal settings. Changing it replaces the object.
         adopt: take over a command the bot already has under this name, instead of refusing to create it;
             default False. Matters only when the resource is created.
     """
@@ -79,13 +74,14 @@ class BotCommandArgs:
     hidden: pulumi.Input[bool] | None = None
     extranet_support: pulumi.Input[bool] | None = None
     adopt: pulumi.Input[bool] | None = None
+    portal: pulumi.Input[str] | None = None
 
 
 class CommandTranslationModel(LanguageModel):
     params: str | None = None
 
 
-class BotCommandModel(BaseModel):
+class BotCommandModel(OnPortal):
     """Per-field rules of BotCommand inputs (api-reference/chat-bots/outdated/commands/imbot-command-register.md)."""
 
     model_config = ConfigDict(extra="ignore", strict=True)
@@ -99,7 +95,7 @@ class BotCommandModel(BaseModel):
     adopt: StrictBool = False
 
 
-class BotCommandProvider(BitrixProvider):
+class BotCommandProvider(BitrixProvider[int]):
     """CRUD of one command; COMMON cannot be updated, and a command belongs to one bot."""
 
     model = BotCommandModel
@@ -109,8 +105,9 @@ class BotCommandProvider(BitrixProvider):
     methods = ("imbot.command.register", "imbot.command.update", "imbot.command.unregister")
     id_param, id_output, not_found_code = "COMMAND_ID", "command_id", COMMAND_ID_ERROR
     idempotent = False  # a repeated imbot.command.register makes a second command
+    located = "on the bot"
 
-    def describe(self, props: dict[str, Any]) -> str:
+    def object_name(self, props: dict[str, Any]) -> str:
         return f"command /{props.get('command')} of bot {whole(props.get('bot_id'))}"
 
     def fields(self, props: dict[str, Any]) -> dict[str, Any]:
@@ -124,65 +121,25 @@ class BotCommandProvider(BitrixProvider):
     def register_params(self, props: dict[str, Any]) -> dict[str, Any]:
         return {"BOT_ID": int(props["bot_id"]), "COMMON": flag(props["common"]), **self.fields(props)}
 
-    def commands_of(self, bot_id: int) -> list[dict[str, Any]]:
-        """The bot's commands (imbot.v2.Command.list; texts only in the portal's language)."""
+    def commands_of(self, props: dict[str, Any]) -> list[dict[str, Any]]:
+        """The commands of the resource's bot (imbot.v2.Command.list; texts only in the portal's language)."""
+        bot_id = int(props["bot_id"])
         try:
-            listed = self.client().call("imbot.v2.Command.list", {"botId": bot_id})
+            listed = self.client(props).call("imbot.v2.Command.list", {"botId": bot_id})
         except NotFoundError as exc:
             raise with_detail(exc, f"bot_id {bot_id} is not a bot on this portal") from None
         return list(listed.get("commands") or [])
 
-    def find_existing(self, props: dict[str, Any]) -> Existing | None:
+    def find_existing(self, props: dict[str, Any]) -> Existing[int] | None:
         """Commands can only be registered on the caller's own bot, so any command found there is ours."""
         name = props["command"]
-        found = [c for c in self.commands_of(int(props["bot_id"])) if str(c["command"]).lstrip("/") == name]
+        found = [c for c in self.commands_of(props) if str(c["command"]).lstrip("/") == name]
         return Existing(int(found[0]["id"]), ours=True) if found else None
-
-    def register(self, props: dict[str, Any]) -> int:
-        """Send register once (a repeat makes a second command); when its outcome is unknown, look it up."""
-        try:
-            return super().register(props)
-        except (ServerError, TransportError) as exc:
-            command_id = self._registered_after(exc, props)
-            pulumi.log.info(
-                f"the answer to imbot.command.register was lost ({exc.code}), but {self.describe(props)} was "
-                f"registered (id {command_id}): using it"
-            )
-            return command_id
-
-    def _registered_after(self, failure: ServerError | TransportError, props: dict[str, Any]) -> int:
-        """The command's id if the unanswered register did its work; a request still running gets some time."""
-        answered = isinstance(failure, ServerError)
-        budget = 0.0 if answered else max(LOST_ANSWER_WAIT, 2 * self.settings().timeout_seconds)
-        started, delay, looks = time.monotonic(), 0.5, 0
-        while True:
-            looks += 1
-            found = self.find_existing(props)
-            if found is not None:
-                return found.id
-            waited = time.monotonic() - started
-            if waited + delay > budget:
-                break
-            time.sleep(delay)
-            delay *= 2
-        looked = f"looked {looks} time{'s' * (looks > 1)} over {waited:.1f} s"
-        if answered:
-            raise NotCreatedError(
-                failure.method,
-                failure.code,
-                f"the portal answered {failure.code} and {self.describe(props)} is not on the bot ({looked}), "
-                "so it was not created",
-            )
-        raise OutcomeUnknownError(
-            failure.method,
-            failure.code,
-            f"the portal did not answer, and {self.describe(props)} is not on the bot yet ({looked})",
-        )
 
     def read_back(self, object_id: int, props: dict[str, Any]) -> dict[str, Any] | None:
         """Name and flags from the bot's command list; titles are not compared (only one language is readable)."""
         try:
-            commands = self.commands_of(int(props["bot_id"]))
+            commands = self.commands_of(props)
         except NotFoundError:
             return None
         found = next((c for c in commands if int(c["id"]) == object_id), None)
@@ -225,16 +182,19 @@ class BotCommand(Resource, module="bitrix24", name="BotCommand"):
     def __init__(self, resource_name: str, args: BotCommandArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         """Declare a bot command named `resource_name` (unique in the stack) with `args`, a BotCommandArgs."""
         args = require("BotCommand", resource_name, "args", args, BotCommandArgs)
+        portal = portal_of_bot("BotCommand", resource_name, args.bot_id, args.portal)
         translations = entries("BotCommand", resource_name, "translations", args.translations, CommandTranslation)
         refuse_import("BotCommand", opts)
-        identity = declare("BotCommand", resource_name, {"bot_id": args.bot_id, "command": args.command})
+        identity = declare("BotCommand", resource_name, {"bot_id": args.bot_id, "command": args.command}, portal)
         props: dict[str, Any] = {
             **fields_of(args),
             **identity,
+            "portal": portal,
             "translations": translations,
             "command_id": None,
             "adopted": None,
         }
+        props, opts = on_portal(portal, props, opts)
         super().__init__(BotCommandProvider(), resource_name, props, opts)
         self.command_id = self.id.apply(int)
 

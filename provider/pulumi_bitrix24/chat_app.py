@@ -12,11 +12,11 @@ from typing import Annotated, Any, Literal
 
 import pulumi
 from pulumi.dynamic import Resource
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
+from pydantic import AfterValidator, ConfigDict, Field, StrictBool
 
 from ._batching import Ref, SubCall
 from ._errors import CHAT_APP_ID_ERROR, AppGoneError, NotFoundError
-from ._program import declare, entries, fields_of, refuse_import, require
+from ._program import declare, entries, fields_of, on_portal, portal_of_bot, refuse_import, require
 from ._resource import (
     BitrixProvider,
     Failure,
@@ -27,7 +27,7 @@ from ._resource import (
     lang_entries,
     read_file_base64,
 )
-from ._rules import AT_LEAST_ONE, UNIQUE_LANGUAGES, HttpsUrl, LanguageModel, WholeNumber, at_least, one_of
+from ._rules import AT_LEAST_ONE, UNIQUE_LANGUAGES, HttpsUrl, LanguageModel, OnPortal, WholeNumber, at_least, one_of
 
 JsMethod = Literal["PUT", "SEND", "CALL", "SUPPORT"]
 Context = Literal[
@@ -113,6 +113,8 @@ class ChatAppArgs:
         iframe_popup: IFRAME app: the frame stays open, movable, while the user switches dialogs; default False.
         hidden: keep the icon off the input panel (the app is then opened from message buttons); default
             False. Changing it replaces the app.
+        portal: the portal to manage it on: a name of bitrix24:portals ("Many portals" in the README); default
+            the single-portal settings. Changing it replaces the object.
     """
 
     bot_id: pulumi.Input[int]
@@ -130,6 +132,7 @@ class ChatAppArgs:
     livechat_support: pulumi.Input[bool] | None = None
     iframe_popup: pulumi.Input[bool] | None = None
     hidden: pulumi.Input[bool] | None = None
+    portal: pulumi.Input[str] | None = None
 
 
 def _exact_length(value: str) -> str:
@@ -143,7 +146,7 @@ class TranslationModel(LanguageModel):
     copyright: str | None = None
 
 
-class ChatAppModel(BaseModel):
+class ChatAppModel(OnPortal):
     """Per-field rules of ChatApp inputs (api-reference/chats/outdated/create-app/imbot-app-register.md)."""
 
     model_config = ConfigDict(extra="ignore", strict=True)
@@ -174,7 +177,7 @@ def app_kind(values: dict[str, Any]) -> str | None:
     return "IFRAME" if has_iframe and not has_js else "JS" if has_js and not has_iframe else None
 
 
-class ChatAppProvider(BitrixProvider):
+class ChatAppProvider(BitrixProvider[int]):
     """CRUD of one chat app through imbot.app.register / update / unregister."""
 
     model = ChatAppModel
@@ -254,7 +257,7 @@ class ChatAppProvider(BitrixProvider):
             SubCall(update, {self.id_param: Ref(0), "FIELDS": self.fields(props)}),
         ]
         try:
-            app_id, _ = self.client().call_group(calls)
+            app_id, _ = self.client(props).call_group(calls)
         except NotFoundError as exc:
             raise self.naming_bot(exc, props) from None
         return int(app_id)
@@ -270,7 +273,7 @@ class ChatAppProvider(BitrixProvider):
     def read_back(self, object_id: int, props: dict[str, Any]) -> dict[str, Any] | None:
         """No REST method reads chat apps; the portal deletes them with their bot, so a gone bot means a gone app."""
         try:
-            self.client().call("imbot.v2.Bot.get", {"botId": int(props["bot_id"])})
+            self.client(props).call("imbot.v2.Bot.get", {"botId": int(props["bot_id"])})
         except NotFoundError:
             return None
         return props
@@ -312,18 +315,20 @@ class ChatApp(Resource, module="bitrix24", name="ChatApp"):
     def __init__(self, resource_name: str, args: ChatAppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         """Declare a chat app named `resource_name` (unique in the stack) with `args`, a ChatAppArgs."""
         args = require("ChatApp", resource_name, "args", args, ChatAppArgs)
+        portal = portal_of_bot("ChatApp", resource_name, args.bot_id, args.portal)
         refuse_import("ChatApp", opts)
-        identity = declare("ChatApp", resource_name, {"bot_id": args.bot_id, "code": args.code})
+        identity = declare("ChatApp", resource_name, {"bot_id": args.bot_id, "code": args.code}, portal)
         props: dict[str, Any] = {
             **fields_of(args),
             **identity,
+            "portal": portal,
             "hash": None if args.hash is None else pulumi.Output.secret(args.hash),
             "icon_base64": read_file_base64(args.icon_path, ICON_LIMIT),
             "translations": entries("ChatApp", resource_name, "translations", args.translations, Translation),
             "app_id": None,
         }
-        secret = pulumi.ResourceOptions(additional_secret_outputs=["hash"])
-        super().__init__(ChatAppProvider(), resource_name, props, pulumi.ResourceOptions.merge(opts, secret))
+        props, opts = on_portal(portal, props, opts, "hash")
+        super().__init__(ChatAppProvider(), resource_name, props, opts)
         self.app_id = self.id.apply(int)
 
 

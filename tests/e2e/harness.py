@@ -80,12 +80,14 @@ class Run:
 class Project:
     """A Pulumi project folder with one stack, driven through the CLI."""
 
-    def __init__(self, root: Path, env: dict[str, str], name: str = "e2e") -> None:
+    def __init__(self, root: Path, env: dict[str, str], name: str = "e2e", main: Path | None = None) -> None:
+        """`main` runs a program folder in place (an example), instead of the project's own __main__.py."""
         self.root = root
         self.env = env
         root.mkdir(parents=True, exist_ok=True)
         (root / "Pulumi.yaml").write_text(
             f"name: {name}\nruntime:\n  name: python\n  options:\n    virtualenv: {VENV}\n"
+            + (f"main: {main}\n" if main is not None else "")
         )
         self.cli("stack", "init", "dev")
 
@@ -107,9 +109,11 @@ class Project:
     def program(self, source: str) -> None:
         (self.root / "__main__.py").write_text(textwrap.dedent(source))
 
-    def config(self, key: str, value: str, secret: bool = False) -> None:
-        """Set a config value, passed on stdin so that secrets never appear in a command line."""
-        self.cli("config", "set", *(["--secret"] if secret else []), key, stdin=value)
+    def config(self, key: str, value: str, secret: bool = False, path: bool = False) -> None:
+        """Set a config value, passed on stdin so that secrets never appear in a command line; `path` sets one
+        key inside a structured value (`bitrix24:portals.acme.webhookUrl`)."""
+        flags = [*(["--secret"] if secret else []), *(["--path"] if path else [])]
+        self.cli("config", "set", *flags, key, stdin=value)
 
     def preview(self, check: bool = True) -> Run:
         return self.cli("preview", "--json", check=check)
@@ -175,7 +179,16 @@ def assert_preview_fails_on_config(project: Project, emulator: EmulatorControl, 
     assert emulator.journal("") == []
 
 
-READ_METHODS = frozenset({"imbot.bot.list", "imbot.v2.bot.get", "imbot.v2.bot.list", "imbot.v2.command.list"})
+READ_METHODS = frozenset(
+    {
+        "imbot.bot.list",
+        "imbot.v2.bot.get",
+        "imbot.v2.bot.list",
+        "imbot.v2.command.list",
+        "placement.get",
+        "placement.list",
+    }
+)
 
 
 class EmulatorControl:
@@ -200,9 +213,9 @@ class EmulatorControl:
             if any(str(m).startswith(prefix) for m in [e["method"], *e.get("calls", [])])
         ]
 
-    def methods(self) -> list[str]:
-        """The REST methods called, in order, batched ones included."""
-        return [m for e in self.journal() for m in e.get("calls", [e["method"]])]
+    def methods(self, prefix: str = "imbot.") -> list[str]:
+        """The REST methods called (those starting with prefix), in order, batched ones included."""
+        return [m for e in self.journal(prefix) for m in e.get("calls", [e["method"]])]
 
     def outcomes(self) -> list[tuple[str, str | None]]:
         """(method, error) of every REST call in order; a batched call has its own error, or its request's."""
@@ -214,12 +227,21 @@ class EmulatorControl:
         return found
 
     def requests(self) -> int:
-        """How many HTTP requests reached the portal (a batch counts once, as for the rate limit)."""
-        return len(self.journal(""))
+        """How many HTTP requests reached the portal (a batch counts once, as for the rate limit); the OAuth
+        server's `oauth/token` requests are not the portal's."""
+        return len([e for e in self.journal("") if e["method"] != "oauth/token"])
 
-    def writes(self) -> list[str]:
+    def token_grants(self) -> list[tuple[str, str | None]]:
+        """(grant_type, error) of every request to the OAuth server's /oauth/token/, in order."""
+        return [(e["grant_type"], e["error"]) for e in self.journal("oauth/token")]
+
+    def oauth_code(self, client_id: str) -> str:
+        """A one-time authorization code of an OAuth app, as the portal's authorize redirect would carry it."""
+        return str(self._control("POST", "oauth-code", {"client_id": client_id})["code"])
+
+    def writes(self, prefix: str = "imbot.") -> list[str]:
         """The methods called that can change the portal (everything but the reads)."""
-        return [m for m in self.methods() if m not in READ_METHODS]
+        return [m for m in self.methods(prefix) if m not in READ_METHODS]
 
     def clear_journal(self) -> None:
         self._control("DELETE", "journal")
@@ -236,8 +258,9 @@ class EmulatorControl:
     def webhook(self, scopes: list[str]) -> str:
         return str(self._control("POST", "webhooks", {"scopes": scopes})["webhook_url"])
 
-    def oauth_app(self, lifetime: float = 3600) -> dict[str, Any]:
-        return dict(self._control("POST", "oauth", {"lifetime": lifetime}))
+    def oauth_app(self, lifetime: float = 3600, admin: bool = True) -> dict[str, Any]:
+        """A new OAuth app with the tokens of an administrator, or of a plain employee."""
+        return dict(self._control("POST", "oauth", {"lifetime": lifetime, "admin": admin}))
 
     def expire_tokens(self) -> None:
         self._control("POST", "expire-tokens")

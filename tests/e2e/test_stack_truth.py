@@ -45,7 +45,8 @@ def stack_program(**overrides: str) -> str:
 
 def portal_ids(emulator: EmulatorControl) -> dict[str, list[int]]:
     """The ids of every bot, app and command on the portal."""
-    return {kind: sorted(o["ID"] for o in objects) for kind, objects in emulator.state().items()}
+    state = emulator.state()
+    return {kind: sorted(o["ID"] for o in state[kind]) for kind in ("bots", "apps", "commands")}
 
 
 def stack_ids(project: Project) -> dict[str, list[int]]:

@@ -207,3 +207,14 @@ def test_a_lost_answer_says_the_portal_may_have_done_the_work(portal: Portal, tr
     message = str(caught.value)
     assert message.startswith("Bitrix24 imbot.bot.list failed: the request was sent, but the connection broke")
     assert "may have carried it out" in message and "could not be reached" not in message
+
+
+def test_a_batch_answer_without_a_calls_result_counts_as_a_lost_answer(
+    portal: Portal, trust: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = webhook_client(portal)
+    monkeypatch.setattr(client, "_post", lambda method, params: {"result": {"0": 1}, "result_error": []})
+    results, errors = client._post_batch({"0": "imbot.bot.list?", "1": "imbot.command.register?BOT_ID=1"})
+    assert results == {"0": 1}
+    assert isinstance(errors["1"], TransportError) and errors["1"].method == "imbot.command.register"
+    assert "may have carried it out" in str(errors["1"])

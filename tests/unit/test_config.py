@@ -158,18 +158,18 @@ def configured(config: dict[str, Any]) -> BitrixProvider:
 
 def test_broken_config_fails_check_as_a_problem_of_the_configuration_not_of_a_property() -> None:
     provider = configured({**WEBHOOK, "bitrix24:timeoutSeconds": "abc"})
-    assert provider.settings_failures() == [
+    assert provider.settings_failures({}) == [
         ("", f'bitrix24 configuration: bitrix24:timeoutSeconds {TIMEOUT_RULE}, got "abc"')
     ]
     with pytest.raises(SettingsError, match="timeoutSeconds"):
-        provider.settings()  # what create, update and delete get, instead of silently using defaults
+        provider.settings({})  # what create, update and delete get, instead of silently using defaults
 
 
 def test_unusable_config_fails_check_with_what_to_set() -> None:
     provider = configured({"bitrix24:webhookURL": "https://p/rest/1/c/"})
-    assert provider.settings_failures() == [
+    assert provider.settings_failures({}) == [
         ("", "bitrix24 configuration: unknown config key bitrix24:webhookURL; did you mean bitrix24:webhookUrl?")
     ]
-    assert configured(WEBHOOK).settings_failures() == []
-    [(field, reason)] = configured({}).settings_failures()
+    assert configured(WEBHOOK).settings_failures({}) == []
+    [(field, reason)] = configured({}).settings_failures({})
     assert (field, reason.split(": ")[:2]) == ("", ["bitrix24 configuration", "no Bitrix24 portal configured"])

@@ -580,3 +580,12 @@ def test_batch_sub_calls_take_injected_faults(portal: Portal) -> None:
     )
     assert result["result_error"]["a"]["error"] == "INTERNAL_SERVER_ERROR" and "b" in result["result"]
     assert sorted(c["COMMAND"] for c in portal.state()["commands"]) == ["a", "b"]  # "a" did its work first
+
+
+def test_a_stalled_call_in_a_batch_delays_the_answer_but_every_call_runs(portal: Portal) -> None:
+    portal.post("_emulator/faults", json={"method": "imbot.bot.list", "count": 1, "stall": 0.2})
+    client = portal.info.client_id
+    answer = portal.result(
+        "batch", cmd={"a": f"imbot.bot.list?CLIENT_ID={client}", "b": f"imbot.bot.list?CLIENT_ID={client}"}
+    )
+    assert set(answer["result"]) == {"a", "b"} and not answer["result_error"]

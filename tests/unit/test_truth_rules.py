@@ -68,7 +68,7 @@ def test_two_resources_with_one_identity_fail_the_program(fresh_program: None) -
 
 def test_a_bot_output_stands_for_its_bot_until_it_has_an_id(fresh_program: None) -> None:
     bot_id: pulumi.Output[int] = pulumi.Output.from_input(1)
-    _program.remember_bot(bot_id, "echo")
+    _program.remember_bot(bot_id, "echo", None)
     assert _program.bot_reference(bot_id) == _program.BotOf("echo")
     other: pulumi.Output[int] = pulumi.Output.from_input(1)
     assert _program.bot_reference(other) is other and _program.bot_reference(5) == 5

@@ -10,7 +10,7 @@ from pathlib import Path
 PROGRAM = """\
 import pulumi
 
-from pulumi_bitrix24 import Bot, BotArgs, BotProperties, ChatApp, ChatAppArgs, Translation
+from pulumi_bitrix24 import Bot, BotArgs, BotProperties, ChatApp, ChatAppArgs, Translation, Widget, WidgetArgs
 
 props = BotProperties(name="Echo", color="purple")
 bot = Bot("echo", BotArgs(code="echo", event_handler="https://example.com/e", properties=BotProperties(name="E")))
@@ -22,6 +22,8 @@ app = ChatApp("ok", ChatAppArgs(bot_id=bot.bot_id, code="ok", js_method="SEND", 
 outputs: list[pulumi.Output[int] | pulumi.Output[bool] | pulumi.Output[int | None] | pulumi.Output[str]] = [
     bot.bot_id, bot.adopted, app.app_id, app.bot_id, app.iframe_width, app.code, app.context, app.hidden,
 ]
+Widget("w", WidgetArgs(placement="IM_TEXTBOX", handler="https://e.com/w", title="W", icon_name="fa-x"))
+Widget("ok", WidgetArgs(placement="IM_SIDEBAR", handler="https://e.com/s", title="S", role="ADMIN", color="RED"))
 """
 EXPECTED = [
     """program.py:5: error: Argument "color" to "BotProperties" has incompatible type "Literal['purple']"; """
@@ -30,6 +32,8 @@ EXPECTED = [
     """expected "Literal['PUT', 'SEND', 'CALL', 'SUPPORT'] | Awaitable[""",
     """program.py:9: error: Argument "context" to "ChatAppArgs" has incompatible type "Literal['bot-admin']"; """
     """expected "Literal['ALL', 'USER', 'CHAT', 'BOT', 'LINES', 'CALL', 'ALL-admin', """,
+    """program.py:15: error: Argument "placement" to "WidgetArgs" has incompatible type "Literal['IM_TEXTBOX']"; """
+    """expected "Literal['IM_TEXTAREA', 'IM_SIDEBAR', 'IM_CONTEXT_MENU', 'IM_NAVIGATION', 'IMMOBILE_CONTEXT_MENU'] """,
 ]
 
 

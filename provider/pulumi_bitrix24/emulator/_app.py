@@ -1,9 +1,10 @@
-"""The emulator's HTTP surface: REST calls, the OAuth refresh endpoint and the /_emulator test controls."""
+"""The emulator's HTTP surface: REST calls, the OAuth token endpoint and the /_emulator test controls."""
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
+import json
 import logging
 import time
 from typing import Any
@@ -15,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ._methods import ApiError
 from ._params import parse_body, parse_query
+from ._placements import ADMIN_USER_ID
 from ._portal import Auth, Fault, Portal, batch_methods, journaled, normalize_method, time_block
 from ._store import DEFAULT_SCOPES
 
@@ -28,6 +30,12 @@ BODY_TIMEOUT = 10.0
 
 class DropConnection(Exception):
     """Raised by a handler to close the client's connection without any answer."""
+
+
+def portal_url(request: Request) -> str:
+    """The portal's own base URL, ending in `/`: the server's, plus /<name>/ for a portal mounted under a name."""
+    mounted = str(request.scope.get("root_path", "")).strip("/")
+    return f"{request.base_url}{mounted}/" if mounted else str(request.base_url)
 
 
 def error_response(exc: ApiError) -> JSONResponse:
@@ -131,26 +139,44 @@ class RestEndpoints:
         if fault.error:
             raise ApiError(fault.error, fault.description, fault.status)
 
-    async def refresh(self, request: Request) -> Response:
-        """`/oauth/token/?grant_type=refresh_token&client_id&client_secret&refresh_token` (settings/oauth/index.md)."""
-        q = request.query_params
-        if q.get("grant_type") != "refresh_token":
+    async def token(self, request: Request) -> Response:
+        """`/oauth/token/`: `grant_type=refresh_token` (client_id, client_secret, refresh_token) or
+        `authorization_code` (client_id, client_secret, code), settings/oauth/index.md. Journaled without secrets."""
+        entry: dict[str, Any] = {"time": time.time(), "method": "oauth/token", "status": 500, "error": None}
+        try:
+            params = await read_params(request)
+            entry["grant_type"] = str(params.get("grant_type", ""))
+            response = self._grant(request, params)
+            answer = json.loads(bytes(response.body))
+            entry.update(status=response.status_code, error=answer.get("error"))
+            return response
+        except ApiError as exc:
+            entry.update(status=exc.status, error=exc.code)
+            raise
+        finally:
+            self.portal.record(entry)
+
+    def _grant(self, request: Request, params: dict[str, Any]) -> JSONResponse:
+        grant_type = params.get("grant_type")
+        if grant_type not in ("refresh_token", "authorization_code"):
             return JSONResponse({"error": "invalid_request", "error_description": "grant_type"}, 400)
-        client_id = q.get("client_id", "")
+        client_id = str(params.get("client_id", ""))
         secret = self.portal.store.oauth_secret(client_id)
-        if secret is None or secret != q.get("client_secret"):
+        if secret is None or secret != params.get("client_secret"):
             return JSONResponse({"error": "invalid_client", "error_description": "Invalid client"}, 401)
-        tokens = self.portal.store.rotate_refresh_token(client_id, q.get("refresh_token", ""))
+        if grant_type == "refresh_token":
+            tokens = self.portal.store.rotate_refresh_token(client_id, str(params.get("refresh_token", "")))
+        else:
+            tokens = self.portal.store.redeem_code(client_id, str(params.get("code", "")), self.portal.token_lifetime)
         if tokens is None:
-            return JSONResponse({"error": "invalid_grant", "error_description": "Invalid refresh token"}, 400)
-        base = str(request.base_url)
+            return JSONResponse({"error": "invalid_grant", "error_description": f"Invalid {grant_type}"}, 400)
+        base = portal_url(request)
         tokens.update(
             client_endpoint=base + "rest/",
             server_endpoint=base + "rest/",
             domain=request.url.netloc,
             member_id="emulator",
             status="L",
-            user_id=1,
         )
         return JSONResponse(tokens)
 
@@ -203,14 +229,26 @@ class Controls:
         spec = await control_spec(request)
         scopes = tuple(spec.get("scopes", DEFAULT_SCOPES))
         code = self.portal.store.add_webhook(int(spec.get("user_id", 1)), scopes)
-        return JSONResponse({"webhook_url": f"{request.base_url}rest/{spec.get('user_id', 1)}/{code}/"})
+        return JSONResponse({"webhook_url": f"{portal_url(request)}rest/{spec.get('user_id', 1)}/{code}/"})
 
     async def oauth(self, request: Request) -> Response:
         spec = await control_spec(request)
         client_id, client_secret = self.portal.store.add_oauth_app()
         lifetime = float(spec.get("lifetime", self.portal.token_lifetime))
-        tokens = self.portal.store.issue_token(client_id, lifetime, tuple(spec.get("scopes", DEFAULT_SCOPES)))
-        return JSONResponse({"client_secret": client_secret, "portal_url": str(request.base_url), **tokens})
+        scopes = tuple(spec.get("scopes", DEFAULT_SCOPES))
+        # "admin": false issues the tokens of a plain employee, whom placement.bind refuses (ACCESS_DENIED).
+        user_id = ADMIN_USER_ID if spec.get("admin", True) else ADMIN_USER_ID + 1
+        tokens = self.portal.store.issue_token(client_id, lifetime, scopes, user_id)
+        return JSONResponse({"client_secret": client_secret, "portal_url": portal_url(request), **tokens})
+
+    async def oauth_code(self, request: Request) -> Response:
+        """A one-time authorization code for the OAuth app `client_id`, as the authorize redirect carries it."""
+        spec = await control_spec(request)
+        user_id = ADMIN_USER_ID if spec.get("admin", True) else ADMIN_USER_ID + 1
+        code = self.portal.store.issue_code(str(spec.get("client_id", "")), user_id)
+        if code is None:
+            raise ApiError("INVALID_REQUEST", "client_id names no OAuth app of this emulator", 404)
+        return JSONResponse({"code": code})
 
     async def expire_tokens(self, request: Request) -> Response:
         self.portal.store.expire_tokens()
@@ -266,13 +304,14 @@ def build_app(portal: Portal) -> ASGIApp:
     routes = [
         Route("/rest/{user_id:int}/{code}/{method}", rest.webhook, methods=["GET", "POST"]),
         Route("/rest/{method}", rest.oauth, methods=["GET", "POST"]),
-        Route("/oauth/token/", rest.refresh, methods=["GET", "POST"]),
+        Route("/oauth/token/", rest.token, methods=["GET", "POST"]),
         Route("/_emulator/journal", controls.journal, methods=["GET", "DELETE"]),
         Route("/_emulator/state", controls.state),
         Route("/_emulator/reset", controls.reset, methods=["POST"]),
         Route("/_emulator/faults", controls.faults, methods=["POST"]),
         Route("/_emulator/webhooks", controls.webhooks, methods=["POST"]),
         Route("/_emulator/oauth", controls.oauth, methods=["POST"]),
+        Route("/_emulator/oauth-code", controls.oauth_code, methods=["POST"]),
         Route("/_emulator/expire-tokens", controls.expire_tokens, methods=["POST"]),
     ]
     return LoopbackOnly(Router(routes=routes))

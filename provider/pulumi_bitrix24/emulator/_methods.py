@@ -55,6 +55,9 @@ class Caller:
     """Who is calling: the REST app that will own what it creates, or None in webhook mode."""
 
     oauth_client_id: str | None
+    user_id: int = 1
+    """The portal user behind the token or webhook."""
+    scopes: tuple[str, ...] = ()
 
     def owner(self, params: dict[str, Any]) -> str:
         """The owning app id; webhooks must name theirs with CLIENT_ID.

@@ -20,6 +20,7 @@ from typing import Any
 from .._ratelimit import LeakyBucket, Plan
 from ._methods import METHODS, V2_METHODS, ApiError, Caller
 from ._params import parse_query, upper_keys
+from ._placements import GLOBAL_METHODS, PLACEMENT_METHODS
 from ._store import Store
 
 MAX_BATCH = 50
@@ -114,6 +115,11 @@ class Fault:
         """A stall, drop or garbled answer hits the whole HTTP request, also when a batch sub-call meets it."""
         return bool(self.stall or self.drop or self.garble)
 
+    @property
+    def cuts_request(self) -> bool:
+        """A drop or a garbled answer: the portal stops there (later calls of a batch do not run)."""
+        return bool(self.drop or self.garble)
+
 
 @dataclass(frozen=True)
 class Auth:
@@ -122,6 +128,7 @@ class Auth:
     kind: str
     oauth_client_id: str | None
     scopes: tuple[str, ...]
+    user_id: int = DEFAULT_USER_ID
 
 
 @dataclass
@@ -144,7 +151,7 @@ class Portal:
         scopes = self.store.webhook_scopes(user_id, code)
         if scopes is None:
             raise ApiError("NO_AUTH_FOUND", "Wrong authorization data", 401)
-        return Auth("webhook", None, scopes)
+        return Auth("webhook", None, scopes, user_id)
 
     def token_auth(self, access_token: str) -> Auth:
         token = self.store.token(access_token) if access_token else None
@@ -152,7 +159,7 @@ class Portal:
             raise ApiError("NO_AUTH_FOUND", "Wrong authorization data", 401)
         if token.expires_at <= time.time():
             raise ApiError("expired_token", "The access token provided has expired.", 401)
-        return Auth("oauth", token.client_id, token.scopes)
+        return Auth("oauth", token.client_id, token.scopes, token.user_id)
 
     # --- faults --------------------------------------------------------------------------------
     def add_fault(self, method: str, fault: Fault) -> None:
@@ -174,12 +181,14 @@ class Portal:
         a fault ending the request stops the batch there and adds the fault to `ending` for the HTTP layer."""
         if method == "batch":
             return self._batch(auth, params, [] if ending is None else ending)
-        handler = METHODS.get(method) or V2_METHODS.get(method)
+        handler = METHODS.get(method) or V2_METHODS.get(method) or PLACEMENT_METHODS.get(method)
+        handler = handler or GLOBAL_METHODS.get(method)
         if handler is None:
             raise ApiError("ERROR_METHOD_NOT_FOUND", f"Method not found: {method}", 404)
-        if "imbot" not in auth.scopes:
+        scope = None if method in GLOBAL_METHODS else method.split(".")[0]
+        if scope is not None and scope not in auth.scopes:
             raise ApiError("insufficient_scope", "The request requires higher privileges than provided.", 403)
-        caller = Caller(auth.oauth_client_id)
+        caller = Caller(auth.oauth_client_id, auth.user_id, auth.scopes)
         return handler(self.store, caller, params if method in V2_METHODS else upper_keys(params))
 
     def _batch(self, auth: Auth, params: dict[str, Any], ending: list[Fault]) -> dict[str, Any]:
@@ -203,15 +212,19 @@ class Portal:
                     raise ApiError("ERROR_BATCH_METHOD_NOT_ALLOWED", "Method is not allowed for batch usage", 405)
                 fault = self.take_fault(method)
                 if fault is not None and not fault.after:
-                    if fault.ends_request:
+                    if fault.cuts_request:
                         ending.append(fault)
                         break
-                    raise ApiError(fault.error or "INTERNAL_SERVER_ERROR", fault.description, fault.status)
+                    if fault.stall:  # a slow call delays the whole answer; the batch still runs every call
+                        ending.append(fault)
+                    else:
+                        raise ApiError(fault.error or "INTERNAL_SERVER_ERROR", fault.description, fault.status)
                 sections["result"][key] = self.call(method, auth, resolve_references(parse_query(query), sections))
-                if fault is not None and fault.ends_request:
+                if fault is not None and fault.after and fault.ends_request:
                     ending.append(fault)
-                    break
-                if fault is not None:
+                    if fault.cuts_request:
+                        break
+                elif fault is not None and fault.after:
                     raise ApiError(fault.error or "INTERNAL_SERVER_ERROR", fault.description, fault.status)
             except ApiError as exc:
                 sections["error"][key] = {"error": exc.code, "error_description": exc.description}
@@ -228,7 +241,7 @@ class Portal:
         """Every stored messenger object with secrets fingerprinted, for tests and debugging."""
         return {
             kind + "s": [{"ID": r.id, "OWNER": mask(r.owner), **masked(r.data)} for r in self.store.all(kind)]
-            for kind in ("bot", "app", "command")
+            for kind in ("bot", "app", "command", "placement")
         }
 
 

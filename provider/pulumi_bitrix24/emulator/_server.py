@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import re
 import secrets
 import signal
 import socket
@@ -17,6 +18,8 @@ from typing import Any
 
 import trustme
 import uvicorn
+from starlette.routing import Mount, Router
+from starlette.types import ASGIApp
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .._ratelimit import plan_named
@@ -24,6 +27,7 @@ from ._app import build_app
 from ._portal import DEFAULT_USER_ID, Portal
 from ._store import Store
 
+_RESERVED = frozenset({"rest", "oauth", "_emulator"})
 # Seconds a connection gets for its TLS handshake, and for a request's headers once it opened or answered the
 # previous request; uvicorn has no such limit, and asyncio waits 60 s for a handshake.
 HEAD_TIMEOUT = 5.0
@@ -111,8 +115,16 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+PORTAL_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
+"""Names of the extra portals: each is served under /<name>/, as if it were its own host."""
+
+
 class Emulator:
-    """A local Bitrix24 portal over HTTPS; use as a context manager or call start()/stop()."""
+    """A local Bitrix24 portal over HTTPS; use as a context manager or call start()/stop().
+
+    `portals` adds independent portals served by the same process under `/<name>/` (their own store, rate limit,
+    journal, webhooks and OAuth apps; one CA for all), so a fleet can be tried without real portals.
+    """
 
     def __init__(
         self,
@@ -122,23 +134,35 @@ class Emulator:
         host: str = "127.0.0.1",
         token_lifetime: float = 3600.0,
         clock: Callable[[], float] = time.monotonic,
+        portals: tuple[str, ...] = (),
     ) -> None:
+        bad = [name for name in portals if not PORTAL_NAME.fullmatch(name) or name in _RESERVED]
+        if bad or len(set(portals)) != len(portals):
+            raise ValueError(f"portal names must be unique, lowercase letters, digits and hyphens: {bad or portals}")
         self._host = host
         self._socket = _listen(host, port)
         self.data = Path(data)
         self.data.mkdir(parents=True, exist_ok=True)
         self.store = Store(self.data / "portal.sqlite3")
         self.portal = Portal(self.store, plan_named(plan), token_lifetime, clock)
+        self._extra = {name: self._portal_in(self.data / name, plan, token_lifetime, clock) for name in portals}
         self._tls = _tls_files(self.data)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
-        self.info = self._describe()
+        self.info = self._describe(self.store, "")
+        self.portals = {name: self._describe(portal.store, f"{name}/") for name, portal in self._extra.items()}
+        """What a client needs for each extra portal, by name."""
 
-    def _describe(self) -> EmulatorInfo:
-        code = self.store.meta("default_webhook_code", lambda: self.store.add_webhook(DEFAULT_USER_ID))
-        client_id = self.store.meta("default_client_id", lambda: "emulator-" + secrets.token_hex(6))
+    @staticmethod
+    def _portal_in(folder: Path, plan: str, token_lifetime: float, clock: Callable[[], float]) -> Portal:
+        folder.mkdir(parents=True, exist_ok=True)
+        return Portal(Store(folder / "portal.sqlite3"), plan_named(plan), token_lifetime, clock)
+
+    def _describe(self, store: Store, prefix: str) -> EmulatorInfo:
+        code = store.meta("default_webhook_code", lambda: store.add_webhook(DEFAULT_USER_ID))
+        client_id = store.meta("default_client_id", lambda: "emulator-" + secrets.token_hex(6))
         port = self._socket.getsockname()[1]
-        base = f"https://{self._host}:{port}/"
+        base = f"https://{self._host}:{port}/{prefix}"
         return EmulatorInfo(
             base_url=base,
             webhook_url=f"{base}rest/{DEFAULT_USER_ID}/{code}/",
@@ -146,10 +170,17 @@ class Emulator:
             ca_bundle=str(self._tls[0]),
         )
 
+    def _app(self) -> ASGIApp:
+        """The default portal at /, each extra portal under /<name>/."""
+        if not self._extra:
+            return build_app(self.portal)
+        mounts = [Mount(f"/{name}", app=build_app(portal)) for name, portal in self._extra.items()]
+        return Router(routes=[*mounts, Mount("/", app=build_app(self.portal))])
+
     def _config(self) -> uvicorn.Config:
         _, cert, key = self._tls
         return uvicorn.Config(
-            build_app(self.portal),
+            self._app(),
             ssl_certfile=str(cert),
             ssl_keyfile=str(key),
             log_level="warning",
@@ -169,7 +200,12 @@ class Emulator:
             signal.signal(handled, lambda *_: None)
         self._server = uvicorn.Server(self._config())
         self._server.run(sockets=[self._socket])
+        self._close_stores()
+
+    def _close_stores(self) -> None:
         self.store.close()
+        for portal in self._extra.values():
+            portal.store.close()
 
     def start(self) -> EmulatorInfo:
         """Serve in a background thread; returns once the socket accepts connections."""
@@ -190,7 +226,7 @@ class Emulator:
         if self._thread is not None:
             self._thread.join(10)
         self._socket.close()
-        self.store.close()
+        self._close_stores()
 
     def __enter__(self) -> EmulatorInfo:
         return self.start()

@@ -19,7 +19,9 @@ CREATE TABLE IF NOT EXISTS webhooks (
 CREATE TABLE IF NOT EXISTS oauth_apps (client_id TEXT PRIMARY KEY, client_secret TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tokens (
     access_token TEXT PRIMARY KEY, refresh_token TEXT UNIQUE NOT NULL, client_id TEXT NOT NULL,
-    scopes TEXT NOT NULL, expires_at REAL NOT NULL, lifetime REAL NOT NULL);
+    scopes TEXT NOT NULL, expires_at REAL NOT NULL, lifetime REAL NOT NULL, user_id INTEGER NOT NULL DEFAULT 1);
+CREATE TABLE IF NOT EXISTS auth_codes (
+    code TEXT PRIMARY KEY, client_id TEXT NOT NULL, expires_at REAL NOT NULL, user_id INTEGER NOT NULL DEFAULT 1);
 CREATE TABLE IF NOT EXISTS objects (
     id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, owner TEXT NOT NULL, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS objects_by_owner ON objects (kind, owner);
@@ -29,7 +31,9 @@ CREATE INDEX IF NOT EXISTS objects_by_bot ON objects (kind, json_extract(data, '
 _INDEXED = {"owner": "owner", "CODE": "json_extract(data, '$.CODE')", "BOT_ID": "json_extract(data, '$.BOT_ID')"}
 """The columns find() can filter on, each backed by an index, so lookups stay fast as the portal grows."""
 
-DEFAULT_SCOPES = ("imbot", "im", "basic")
+DEFAULT_SCOPES = ("imbot", "im", "basic", "placement")
+CODE_LIFETIME = 30.0
+"""An authorization code works once and for 30 seconds (settings/oauth/index.md)."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,7 @@ class Token:
     client_id: str
     scopes: tuple[str, ...]
     expires_at: float
+    user_id: int = 1
 
 
 class Store:
@@ -59,6 +64,9 @@ class Store:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        for table in ("tokens", "auth_codes"):  # a data folder from before tokens and codes named their user
+            if "user_id" not in {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN user_id INTEGER NOT NULL DEFAULT 1")
         self.lock = threading.RLock()
 
     def close(self) -> None:
@@ -108,14 +116,16 @@ class Store:
             row = self._one("SELECT client_secret FROM oauth_apps WHERE client_id = ?", client_id)
         return None if row is None else str(row[0])
 
-    def issue_token(self, client_id: str, lifetime: float, scopes: tuple[str, ...] = DEFAULT_SCOPES) -> dict[str, Any]:
-        """Issue an access/refresh token pair, as the OAuth server's token response shows it."""
+    def issue_token(
+        self, client_id: str, lifetime: float, scopes: tuple[str, ...] = DEFAULT_SCOPES, user_id: int = 1
+    ) -> dict[str, Any]:
+        """Issue an access/refresh token pair of a user, as the OAuth server's token response shows it."""
         access, refresh = secrets.token_hex(24), secrets.token_hex(24)
         expires_at = time.time() + lifetime
         with self.lock:
             self._db.execute(
-                "INSERT INTO tokens VALUES (?, ?, ?, ?, ?, ?)",
-                (access, refresh, client_id, ",".join(scopes), expires_at, lifetime),
+                "INSERT INTO tokens VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (access, refresh, client_id, ",".join(scopes), expires_at, lifetime, user_id),
             )
         return {
             "access_token": access,
@@ -124,25 +134,58 @@ class Store:
             "expires_in": int(lifetime),
             "scope": ",".join(scopes),
             "client_id": client_id,
+            "user_id": user_id,
         }
 
     def token(self, access_token: str) -> Token | None:
         with self.lock:
-            row = self._one("SELECT client_id, scopes, expires_at FROM tokens WHERE access_token = ?", access_token)
-        return None if row is None else Token(row[0], tuple(row[1].split(",")), row[2])
+            row = self._one(
+                "SELECT client_id, scopes, expires_at, user_id FROM tokens WHERE access_token = ?", access_token
+            )
+        return None if row is None else Token(row[0], tuple(row[1].split(",")), row[2], row[3])
+
+    def oauth_app_number(self, client_id: str) -> int:
+        """The app's numeric id on the portal (app.info ID)."""
+        with self.lock:
+            row = self._one("SELECT rowid FROM oauth_apps WHERE client_id = ?", client_id)
+        return 0 if row is None else int(row[0])
 
     def rotate_refresh_token(self, client_id: str, refresh_token: str) -> dict[str, Any] | None:
         """Trade a refresh token for a new pair; the old pair stops working (settings/oauth/index.md)."""
         with self.lock:
             row = self._one(
-                "SELECT scopes, lifetime FROM tokens WHERE refresh_token = ? AND client_id = ?",
+                "SELECT scopes, lifetime, user_id FROM tokens WHERE refresh_token = ? AND client_id = ?",
                 refresh_token,
                 client_id,
             )
             if row is None:
                 return None
             self._db.execute("DELETE FROM tokens WHERE refresh_token = ?", (refresh_token,))
-            return self.issue_token(client_id, row[1], tuple(row[0].split(",")))
+            return self.issue_token(client_id, row[1], tuple(row[0].split(",")), row[2])
+
+    def issue_code(self, client_id: str, user_id: int = 1) -> str | None:
+        """A one-time authorization code for an OAuth app, as the portal's authorize step hands it out to the
+        user who authorized it (the tokens it buys are that user's)."""
+        if self.oauth_secret(client_id) is None:
+            return None
+        code = secrets.token_hex(16)
+        with self.lock:
+            self._db.execute(
+                "INSERT INTO auth_codes VALUES (?, ?, ?, ?)", (code, client_id, time.time() + CODE_LIFETIME, user_id)
+            )
+        return code
+
+    def redeem_code(self, client_id: str, code: str, lifetime: float) -> dict[str, Any] | None:
+        """Trade an authorization code for a token pair; the code is used up, whether it was still valid or not."""
+        with self.lock:
+            row = self._one(
+                "SELECT expires_at, user_id FROM auth_codes WHERE code = ? AND client_id = ?", code, client_id
+            )
+            if row is None:
+                return None
+            self._db.execute("DELETE FROM auth_codes WHERE code = ?", (code,))
+            fresh = row[0] > time.time()
+            return self.issue_token(client_id, lifetime, user_id=row[1]) if fresh else None
 
     def expire_tokens(self) -> None:
         """Test control: make every access token expired now."""
