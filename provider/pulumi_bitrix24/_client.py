@@ -195,13 +195,10 @@ class Client:
     def call(self, method: str, params: dict[str, Any], *, idempotent: bool = True) -> Any:
         """Call `method` and return its `result`; retries only what is safe to send again."""
         call = SubCall(method, self._owned(method, params))
-        try:
+        with self._naming_portal():
             return self._renewing(
                 lambda: self._retrying(idempotent)(lambda: self._coalescer.submit([call])[0].unwrap())
             )
-        except Bitrix24Error as exc:
-            exc.on_portal(self._settings.name)
-            raise
 
     def call_group(self, calls: list[SubCall], *, idempotent: bool = True) -> list[Any]:
         """Run calls that belong together (a later one may use an earlier result through Ref) in one request.
@@ -217,24 +214,28 @@ class Client:
                 raise outcomes[0].error
             return outcomes
 
-        try:
+        with self._naming_portal():
             outcomes = self._renewing(lambda: self._retrying(idempotent)(attempt))
+            results: list[Any] = []
+            failed = False
+            for call, outcome in zip(calls, outcomes, strict=True):
+                failed = failed or outcome.error is not None
+                if not failed:
+                    results.append(outcome.value)
+                    continue
+                if outcome.error is not None and not _should_retry(idempotent)(outcome.error):
+                    raise outcome.error
+                results.append(self.call(call.method, _with_results(call.params, results), idempotent=idempotent))
+            return results
+
+    @contextlib.contextmanager
+    def _naming_portal(self) -> Iterator[None]:
+        """Let every Bitrix24 error of this client name its portal (one of several a fleet uses)."""
+        try:
+            yield
         except Bitrix24Error as exc:
             exc.on_portal(self._settings.name)
             raise
-        results: list[Any] = []
-        failed = False
-        for call, outcome in zip(calls, outcomes, strict=True):
-            failed = failed or outcome.error is not None
-            if not failed:
-                results.append(outcome.value)
-                continue
-            if isinstance(outcome.error, Bitrix24Error) and not _should_retry(idempotent)(outcome.error):
-                raise outcome.error.on_portal(self._settings.name)
-            if outcome.error is not None and not _should_retry(idempotent)(outcome.error):
-                raise outcome.error
-            results.append(self.call(call.method, _with_results(call.params, results), idempotent=idempotent))
-        return results
 
     def _retrying(self, idempotent: bool) -> Retrying:
         """The retry policy of one call or group: what is safe to resend, for how long, how far apart."""

@@ -40,6 +40,7 @@ PORTAL_SETTINGS = "portal_settings"
 """The input in which a resource on a named portal carries that portal's settings (a secret), so that it can
 still be deleted once the portal is removed from the config."""
 PORTAL_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+PORTAL_NAME_RULE = "1 to 40 lowercase letters, digits, '-' or '_'"
 PORTALS_SHAPE = (
     f"{NAMESPACE}:{PORTALS} must be an object of portal names, each an object of settings, e.g. "
     f"pulumi config set --secret --path '{NAMESPACE}:{PORTALS}.acme.webhookUrl' https://acme.bitrix24.com/rest/1/...."
@@ -327,22 +328,16 @@ def portal_entries(raw: Any) -> Mapping[str, Any]:
 
 
 def portal_settings(name: str, entry: Any) -> Settings:
-    """One named portal's settings from its config entry (as a resource remembers it in its state)."""
-    problems: list[str] = []
-    settings = _portal(name, entry, problems)
-    if problems:
-        raise SettingsError(*problems)
-    return settings
+    """The settings of `bitrix24:portals.<name>` (from the config, or as a resource remembers them in its state).
 
-
-def _portal(name: str, entry: Any, problems: list[str]) -> Settings:
-    """The settings of `bitrix24:portals.<name>`; each broken rule, naming the portal and the key, goes to problems."""
+    Raises SettingsError naming the portal and the key of every problem.
+    """
     where = f"{NAMESPACE}:{PORTALS}.{name}"
+    problems: list[str] = []
     if not PORTAL_NAME.fullmatch(name):
-        problems.append(f"{where}: a portal name is 1 to 40 lowercase letters, digits, '-' or '_'")
+        problems.append(f"{where}: a portal name is {PORTAL_NAME_RULE}")
     if not isinstance(entry, Mapping):
-        problems.append(f"{where} must be an object of settings (webhookUrl, clientId, ...)")
-        return Settings(name=name)
+        raise SettingsError(*problems, f"{where} must be an object of settings (webhookUrl, clientId, ...)")
     fields = {key: field for field, key in _KEYS.items()}
     values: dict[str, Any] = {}
     for key, value in entry.items():
@@ -352,4 +347,6 @@ def _portal(name: str, entry: Any, problems: list[str]) -> Settings:
         parsed = _checked(fields[key], value, f"{where}.{key}", problems)
         if parsed is not None:
             values[fields[key]] = parsed
+    if problems:
+        raise SettingsError(*problems)
     return Settings(**values, name=name)

@@ -35,20 +35,26 @@ def remember_bot(bot_id: pulumi.Output[int], resource_name: str, portal: Any) ->
         _bot_outputs[id(bot_id)] = (bot_id, resource_name, portal)
 
 
+def _bot_of(bot_id: Any) -> tuple[str, Any] | None:
+    """The name and portal of the Bot whose `bot_id` output this is, or None for any other value."""
+    with _lock:
+        known = _bot_outputs.get(id(bot_id))
+    return (known[1], known[2]) if known is not None and known[0] is bot_id else None
+
+
 def portal_of_bot(kind: str, resource_name: str, bot_id: Any, portal: Any) -> Any:
     """The portal of a resource that belongs to a bot: the one it names, else its Bot's; a different portal than
     its Bot's fails the program (a bot id means nothing on another portal)."""
-    with _lock:
-        known = _bot_outputs.get(id(bot_id))
-    if known is None or known[0] is not bot_id or isinstance(portal, pulumi.Output):
+    bot = _bot_of(bot_id)
+    if bot is None or isinstance(portal, pulumi.Output):
         return portal
-    bots_portal = known[2]
+    bot_name, bots_portal = bot
     if portal is None:
         return bots_portal
     if portal != bots_portal and not isinstance(bots_portal, pulumi.Output):
         where = f"portal {bots_portal!r}" if bots_portal is not None else "the default portal"
         raise ProgramError(
-            f"{kind} {resource_name!r} is on portal {portal!r}, but its bot_id is of Bot {known[1]!r} on {where}: "
+            f"{kind} {resource_name!r} is on portal {portal!r}, but its bot_id is of Bot {bot_name!r} on {where}: "
             "a bot's commands and apps live on the bot's portal. Remove portal= to use the bot's."
         )
     return portal
@@ -63,9 +69,8 @@ class BotOf:
 
 def bot_reference(bot_id: Any) -> Any:
     """A stable stand-in for a bot id: the Bot resource it comes from, or the value itself."""
-    with _lock:
-        known = _bot_outputs.get(id(bot_id))
-    return BotOf(known[1]) if known is not None and known[0] is bot_id else bot_id
+    bot = _bot_of(bot_id)
+    return BotOf(bot[0]) if bot is not None else bot_id
 
 
 def _shown(name: str, value: Any) -> str:

@@ -64,6 +64,16 @@ if TYPE_CHECKING:
 from ._rules import kind_of
 
 Failure = tuple[str, str]
+
+
+class UnknownPortalError(SettingsError):
+    """A resource names a portal that bitrix24:portals does not have (and it carries no settings of its own)."""
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        self.rule = f"is not in {NAMESPACE}:{PORTALS} (it has {', '.join(known) or 'none'})"
+        super().__init__(f"portal {name!r} {self.rule}")
+
+
 PORTAL_FAULTS = (AuthError, RateLimitError, ServerError, TransportError)
 """Failures of a portal rather than of a resource's inputs: credentials, limits, outages."""
 Id = TypeVar("Id", bound=int | str)
@@ -313,8 +323,7 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
             # A portal removed from the config: its resources are being deleted (or refreshed) with the
             # settings they were last created or updated with, as Pulumi does for a removed explicit provider.
             return portal_settings(name, props[PORTAL_SETTINGS])
-        known = f"it has {', '.join(sorted(portals))}" if portals else "it has none"
-        raise SettingsError(f"portal {name!r} is not in {NAMESPACE}:{PORTALS} ({known})")
+        raise UnknownPortalError(name, sorted(portals))
 
     def client(self, props: dict[str, Any]) -> Client:
         # Imported here: the program process (which imports this module too) never talks to the portal.
@@ -336,12 +345,10 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
         name = props.get("portal")
         if is_unknown(name):
             return []
-        if name is not None and name not in (self._portals or {}) and not self._portals_problems:
-            # check is for resources the program declares: their portal must be in the config now
-            known = ", ".join(sorted(self._portals or {})) or "none"
-            return [("portal", f"is not in {NAMESPACE}:{PORTALS} (it has {known})")]
         try:
             self.settings(props).validate()
+        except UnknownPortalError as exc:
+            return [("portal", exc.rule)]
         except SettingsError as exc:
             where = f"{NAMESPACE} configuration" + (f" of portal {name!r}" if name is not None else "")
             return [("", f"{where}: {problem}") for problem in exc.problems]
@@ -586,8 +593,16 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
     @operation
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         news = self.normalized(news)
-        self.converge(self.object_id(id_), news)
+        try:
+            self.converge(self.object_id(id_), news)
+        except Bitrix24Error as exc:
+            raise self.failed_update(exc, olds, news) from None
         return UpdateResult(self.outputs(news, self.object_id(id_), adopted=bool(olds.get("adopted"))))
+
+    def failed_update(self, failure: Bitrix24Error, olds: dict[str, Any], news: dict[str, Any]) -> Bitrix24Error:
+        """The error an update reports; a resource whose change is not atomic puts the old object back here,
+        since the engine keeps the old inputs in the state after a failed update."""
+        return failure
 
     def outputs(self, props: dict[str, Any], object_id: Id, adopted: bool) -> dict[str, Any]:
         """Every input, the portal id and, where existence can be told, whether the object was adopted."""

@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
+from ._config import PORTAL_NAME, PORTAL_NAME_RULE
+
 URL_RULE = (
     "must be an https:// URL with a real host (a DNS name or an IP address), without user:password@ and without "
     "whitespace or control characters anywhere"
@@ -161,10 +163,10 @@ UNIQUE_LANGUAGES = AfterValidator(_unique_languages)
 AT_LEAST_ONE = Field(min_length=1)
 
 
-PORTAL_RULE = "a portal name of bitrix24:portals: 1 to 40 lowercase letters, digits, '-' or '_'"
+PortalName = Annotated[str, full_match(PORTAL_NAME, f"a portal name of bitrix24:portals: {PORTAL_NAME_RULE}")]
 
 
 class OnPortal(BaseModel):
     """The `portal` argument every resource has: a named portal of bitrix24:portals, or None for the default."""
 
-    portal: Annotated[str, full_match(re.compile(r"[a-z0-9][a-z0-9_-]{0,39}"), PORTAL_RULE)] | None = None
+    portal: PortalName | None = None

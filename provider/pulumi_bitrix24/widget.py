@@ -15,13 +15,13 @@ from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 
 import pulumi
-from pulumi.dynamic import Resource, UpdateResult
+from pulumi.dynamic import Resource
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, StrictBool
 
 from ._batching import SubCall
 from ._errors import Bitrix24Error, ExistsError, InvalidRequestError, with_detail
 from ._program import declare, entries, fields_of, on_portal, refuse_import, require
-from ._resource import BitrixProvider, Existing, Failure, document, flag, is_unknown, operation
+from ._resource import BitrixProvider, Existing, Failure, document, flag, is_unknown
 from ._rules import AT_LEAST_ONE, UNIQUE_LANGUAGES, HttpsUrl, LanguageModel, OnPortal, WholeNumber, at_least, one_of
 
 PLACEMENT_OPTIONS = {
@@ -296,19 +296,9 @@ class WidgetProvider(BitrixProvider[str]):
         unbind = SubCall(self.methods[2], self.unbind_params(props))
         self.client(props).call_group([unbind, SubCall(self.methods[0], self.register_params(props))], idempotent=False)
 
-    @operation
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        """Unbind and bind again; when the bind fails after the unbind went through, put the old widget back, so
-        that the state (which keeps the old inputs after a failed update) stays true."""
-        news = self.normalized(news)
-        try:
-            self.converge(id_, news)
-        except Bitrix24Error as exc:
-            raise self.restored(exc, olds, news) from None
-        return UpdateResult(self.outputs(news, id_, adopted=bool(olds.get("adopted"))))
-
-    def restored(self, failure: Bitrix24Error, olds: dict[str, Any], news: dict[str, Any]) -> Bitrix24Error:
-        """The failure of a change, after binding the old widget again if the change left none."""
+    def failed_update(self, failure: Bitrix24Error, olds: dict[str, Any], news: dict[str, Any]) -> Bitrix24Error:
+        """An unbind + bind whose bind failed leaves no widget: bind the old one again, so that the state (which
+        keeps the old inputs) stays true."""
         try:
             if self.bound(news) is not None:
                 return failure
