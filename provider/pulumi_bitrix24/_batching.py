@@ -81,6 +81,7 @@ class Coalescer:
         failure_of: Callable[[BaseException, str], BaseException] = lambda exc, _method: exc,
         clock: Callable[[], float] = time.monotonic,
         gather_seconds: float = GATHER_SECONDS,
+        token_seconds: Callable[[], float] = lambda: 0.0,
     ) -> None:
         self._send_one = send_one
         self._send_batch = send_batch
@@ -96,6 +97,8 @@ class Coalescer:
         self._starts: deque[float] = deque(maxlen=PARALLEL_OPERATIONS)
         self._gather_seconds = gather_seconds
         """How long a request may wait for its neighbours; 0 where requests cost no rate limit."""
+        self._token_seconds = token_seconds
+        """What a request sent now will cost later in waiting for the rate limit (0 while requests are cheap)."""
 
     @contextmanager
     def operation(self) -> Iterator[None]:
@@ -106,9 +109,9 @@ class Coalescer:
             self._starts.append(self._clock())
         yield
 
-    def _expected(self) -> int:
-        """How many operations' calls the next request should carry: those started within the window."""
-        recent = self._clock() - 2 * self._gather_seconds
+    def _expected(self, window: float) -> int:
+        """How many operations' calls the next request should carry: those started within twice the window."""
+        recent = self._clock() - 2 * window
         return sum(1 for started in self._starts if started >= recent)
 
     def submit(self, calls: list[SubCall]) -> list[Outcome]:
@@ -138,12 +141,16 @@ class Coalescer:
         return entry.outcomes
 
     def _gather(self) -> None:
-        """Wait up to gather_seconds while fewer groups are queued than operations started just now (called
-        with the lock held), so that a request carries up to PARALLEL_OPERATIONS operations' calls."""
+        """Wait while fewer groups are queued than operations started just now (called with the lock held), so
+        that a request carries up to PARALLEL_OPERATIONS operations' calls. The wait is gather_seconds, or as
+        long as a request will cost in waiting later, if that is more: a request saved in a bulk run is a wait
+        for the rate limit saved at its end."""
         if self._gather_seconds <= 0:
             return
-        deadline = self._clock() + self._gather_seconds
-        while len(self._queue) < self._expected() and sum(len(e.calls) for e in self._queue) < MAX_BATCH:
+        window = max(self._gather_seconds, self._token_seconds())
+        deadline = self._clock() + window
+        expected = self._expected(window)
+        while len(self._queue) < expected and sum(len(e.calls) for e in self._queue) < MAX_BATCH:
             left = deadline - self._clock()
             if left <= 0:
                 return

@@ -181,7 +181,12 @@ class Client:
         # Requests are worth waiting for neighbours only where the plan limits them.
         gather = GATHER_SECONDS if self._bucket.limited else 0.0
         self._coalescer = Coalescer(
-            self._post, self._post_batch, self._bucket.reserve, failure_of=_as_failure_of, gather_seconds=gather
+            self._post,
+            self._post_batch,
+            self._bucket.reserve,
+            failure_of=_as_failure_of,
+            gather_seconds=gather,
+            token_seconds=self._bucket.token_seconds,
         )
 
     def operation(self) -> AbstractContextManager[None]:

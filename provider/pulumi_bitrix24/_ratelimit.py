@@ -104,6 +104,13 @@ class LeakyBucket:
             excess = self._level - self._plan.burst
             return 0.0 if excess <= 0 else excess / self.rate
 
+    def token_seconds(self) -> float:
+        """What a request counted now costs later: once half the burst is spent, the run is a bulk one that
+        will wait for the rate limit, and each request is one token's time (1 / rate); before that, nothing."""
+        with self._lock:
+            self._drain()
+            return 1 / self.rate if self.limited and self._level >= self._plan.burst / 2 else 0.0
+
     def refused(self) -> None:
         """The portal refused a request for its rate limit: assume its bucket is full, and slow down."""
         if not self._adaptive:

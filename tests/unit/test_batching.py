@@ -179,6 +179,39 @@ def test_a_slow_neighbour_is_waited_for_at_most_the_gathering_window(portal: Fak
     assert GATHER_SECONDS <= waited < GATHER_SECONDS + 0.1
 
 
+def test_in_a_bulk_run_a_request_waits_up_to_a_tokens_time_for_its_neighbours(portal: FakePortal) -> None:
+    """Once requests cost waiting later (half the burst spent), a slow neighbour is worth more than the window."""
+    token = 3 * GATHER_SECONDS
+    subject = Coalescer(portal.send_one, portal.send_batch, lambda: 0.0, token_seconds=lambda: token)
+    ready = threading.Event()
+    waited: list[float] = []
+
+    def operation(delay: float) -> None:
+        with subject.operation():
+            ready.wait(5)
+            threading.Event().wait(delay)
+            started = time.monotonic()
+            subject.submit([SubCall("m", {"delay": delay})])
+            waited.append(time.monotonic() - started)
+
+    threads = [threading.Thread(target=operation, args=(d,)) for d in (0.0, 2 * GATHER_SECONDS)]
+    for thread in threads:
+        thread.start()
+    ready.set()
+    for thread in threads:
+        thread.join(5)
+    assert len(portal.requests) == 1 and len(portal.requests[0]) == 2  # one request carried both
+    assert max(waited) < token
+
+
+def test_a_lone_operation_does_not_wait_in_a_bulk_run_either(portal: FakePortal) -> None:
+    subject = Coalescer(portal.send_one, portal.send_batch, lambda: 0.0, token_seconds=lambda: 1.0)
+    with subject.operation():
+        started = time.monotonic()
+        subject.submit([SubCall("m", {})])
+    assert time.monotonic() - started < 0.04
+
+
 def test_without_a_gathering_window_a_request_leaves_at_once(portal: FakePortal) -> None:
     subject = Coalescer(portal.send_one, portal.send_batch, lambda: 0.0, gather_seconds=0.0)
     inside, done = threading.Event(), threading.Event()

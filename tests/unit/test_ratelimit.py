@@ -30,6 +30,18 @@ def test_unlimited_never_waits(clock: FakeClock) -> None:
     assert bucket.reserve() == 0.0
 
 
+def test_a_request_costs_a_tokens_time_once_half_the_burst_is_spent(clock: FakeClock) -> None:
+    bucket = LeakyBucket(PLANS["standard"], clock)
+    costs = []
+    for _ in range(30):
+        costs.append(bucket.token_seconds())
+        bucket.reserve()
+    assert costs[:25] == [0.0] * 25 and costs[25:] == [0.5] * 5
+    clock.advance(3.0)  # drained by 6: below half again
+    assert bucket.token_seconds() == 0.0
+    assert LeakyBucket(PLANS["unlimited"], clock).token_seconds() == 0.0
+
+
 def test_unknown_plan_names_the_valid_ones() -> None:
     with pytest.raises(ValueError, match="standard, enterprise, unlimited"):
         plan_named("gold")
