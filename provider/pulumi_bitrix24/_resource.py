@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
 import pulumi
-from PIL import Image, UnidentifiedImageError
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
@@ -192,6 +191,8 @@ def image_failures(
     largest: tuple[int, int] | None = None,
 ) -> list[Failure]:
     """Check an image read by read_file_base64: readable, an allowed format, the exact or at most a size."""
+    from PIL import Image, UnidentifiedImageError  # loaded only when there is an image: most checks have none
+
     if not encoded:
         return [(field, "file not found or not readable")]
     if str(encoded).startswith(UNREAD):

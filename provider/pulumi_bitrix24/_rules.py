@@ -136,8 +136,9 @@ def full_match(rule: re.Pattern[str], explanation: str) -> Any:
     return AfterValidator(check)
 
 
-STRICT = ConfigDict(strict=True, extra="forbid")
-"""Models of nested entries: no coercion (text stays text, "yes" is no boolean) and no unknown keys."""
+STRICT = ConfigDict(strict=True, extra="forbid", defer_build=True)
+"""Models of nested entries: no coercion (text stays text, "yes" is no boolean) and no unknown keys. Every model
+defers building its validator to its first use: the program imports the models and never validates."""
 
 
 class LanguageModel(BaseModel):
@@ -167,6 +168,9 @@ PortalName = Annotated[str, full_match(PORTAL_NAME, f"a portal name of bitrix24:
 
 
 class OnPortal(BaseModel):
-    """The `portal` argument every resource has: a named portal of bitrix24:portals, or None for the default."""
+    """The `portal` argument every resource has: a named portal of bitrix24:portals, or None for the default.
 
+    Resource models check inputs strictly and ignore the keys they do not rule on (the engine's, secrets)."""
+
+    model_config = ConfigDict(extra="ignore", strict=True, defer_build=True)
     portal: PortalName | None = None

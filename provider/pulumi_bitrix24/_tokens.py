@@ -17,13 +17,15 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
-import requests
-from filelock import FileLock, Timeout
-
 from ._errors import AuthError, TransportError
+
+if TYPE_CHECKING:  # requests and filelock load where they are used: every program imports this module (through
+    # _config for its settings checks) and none refreshes or locks, so they would cost each `pulumi up` ~40 ms
+    import requests
+    from filelock import FileLock
 
 LOCK_TIMEOUT_SECONDS = 300.0
 """How long a run waits for another one's refresh: a refresh is one request, bounded by bitrix24:timeoutSeconds."""
@@ -102,11 +104,13 @@ def grant(
 
     The query holds the client secret and a one-time token: a failure's text never shows the query.
     """
+    from requests import RequestException
+
     method = "oauth refresh" if query.get("grant_type") == "refresh_token" else "oauth code exchange"
     try:
         response = session.get(f"{(server or OAUTH_SERVER).rstrip('/')}/oauth/token/", params=query, timeout=timeout)
         answer = response.json()
-    except (requests.RequestException, ValueError) as exc:
+    except (RequestException, ValueError) as exc:
         text = f"{type(exc).__name__}: {exc}".replace(urlencode(query), "<query>")
         raise OAuthServerError(method, "TRANSPORT_ERROR", redact(text)) from None
     if not isinstance(answer, dict) or not isinstance(answer.get("access_token"), str):
@@ -132,7 +136,7 @@ class TokenStore:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path).expanduser().absolute()
-        self._lock = FileLock(f"{self.path}.lock", timeout=LOCK_TIMEOUT_SECONDS, mode=PRIVATE)
+        self._lock: FileLock | None = None
 
     def problems(self) -> list[str]:
         """What stops the store from being used (missing folder, loose permissions, broken JSON), as messages."""
@@ -176,6 +180,10 @@ class TokenStore:
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
         """Hold the store's file lock: one process at a time reads, refreshes and writes."""
+        from filelock import FileLock, Timeout
+
+        if self._lock is None:
+            self._lock = FileLock(f"{self.path}.lock", timeout=LOCK_TIMEOUT_SECONDS, mode=PRIVATE)
         try:
             with self._lock:
                 yield

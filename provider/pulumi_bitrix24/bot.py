@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 import pulumi
 from pulumi.dynamic import Resource
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
+from pydantic import AfterValidator, BaseModel, Field, StrictBool
 
 from ._errors import BOT_ID_ERROR, NotFoundError
 from ._palette import HEX_COLOR
@@ -158,7 +158,6 @@ class PropertiesModel(BaseModel):
 class BotModel(OnPortal):
     """Per-field rules of Bot inputs (api-reference/chat-bots/outdated/bots/imbot-register.md)."""
 
-    model_config = ConfigDict(extra="ignore", strict=True)
     code: Annotated[str, Field(min_length=1, max_length=255, pattern=r"\S")]
     type: BotType = "B"
     openline: StrictBool = False

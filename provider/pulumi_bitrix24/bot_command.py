@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import pulumi
 from pulumi.dynamic import Resource
-from pydantic import ConfigDict, StrictBool
+from pydantic import StrictBool
 
 from ._errors import (
     COMMAND_ID_ERROR,
@@ -84,7 +84,6 @@ class CommandTranslationModel(LanguageModel):
 class BotCommandModel(OnPortal):
     """Per-field rules of BotCommand inputs (api-reference/chat-bots/outdated/commands/imbot-command-register.md)."""
 
-    model_config = ConfigDict(extra="ignore", strict=True)
     bot_id: Annotated[WholeNumber, at_least(1, "(a bot id from imbot.register)")]
     command: Annotated[str, full_match(re.compile(r"[A-Za-z0-9]+"), "Latin letters and digits only, no slash")]
     event_command_add: HttpsUrl

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 import pulumi
 from pulumi.dynamic import Resource
-from pydantic import AfterValidator, ConfigDict, Field, StrictBool
+from pydantic import AfterValidator, Field, StrictBool
 
 from ._batching import Ref, SubCall
 from ._errors import CHAT_APP_ID_ERROR, AppGoneError, NotFoundError
@@ -149,7 +149,6 @@ class TranslationModel(LanguageModel):
 class ChatAppModel(OnPortal):
     """Per-field rules of ChatApp inputs (api-reference/chats/outdated/create-app/imbot-app-register.md)."""
 
-    model_config = ConfigDict(extra="ignore", strict=True)
     bot_id: Annotated[WholeNumber, at_least(1, "(a bot id from imbot.register)")]
     code: Annotated[str, Field(min_length=1, max_length=255, pattern=r"\S")]
     translations: Annotated[list[TranslationModel], AT_LEAST_ONE, UNIQUE_LANGUAGES]

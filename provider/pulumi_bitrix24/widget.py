@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import pulumi
 from pulumi.dynamic import Resource
-from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, StrictBool
+from pydantic import AfterValidator, BeforeValidator, Field, StrictBool
 
 from ._batching import SubCall
 from ._errors import Bitrix24Error, ExistsError, InvalidRequestError, with_detail
@@ -179,7 +179,6 @@ class WidgetTranslationModel(LanguageModel):
 class WidgetModel(OnPortal):
     """Per-field rules of Widget inputs (api-reference/widgets/placement-bind.md, api-reference/widgets/im/)."""
 
-    model_config = ConfigDict(extra="ignore", strict=True)
     placement: Annotated[str, BeforeValidator(_placement)]
     handler: Annotated[HttpsUrl, AfterValidator(_public_host)]
     title: Text | None = None
