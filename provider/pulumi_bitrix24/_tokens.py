@@ -23,9 +23,8 @@ from urllib.parse import urlencode, urlsplit
 from ._errors import AuthError, TransportError
 
 if TYPE_CHECKING:  # requests and filelock load where they are used: every program imports this module (through
-    # _config for its settings checks) and none refreshes or locks, so they would cost each `pulumi up` ~40 ms
+    # _config for its settings checks) and none refreshes or opens a store, so they would cost each `pulumi up` ~40 ms
     import requests
-    from filelock import FileLock
 
 LOCK_TIMEOUT_SECONDS = 300.0
 """How long a run waits for another one's refresh: a refresh is one request, bounded by bitrix24:timeoutSeconds."""
@@ -135,8 +134,10 @@ class TokenStore:
     """A token store file; every method re-reads it, so a run sees what another run has written."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
+        from filelock import FileLock
+
         self.path = Path(path).expanduser().absolute()
-        self._lock: FileLock | None = None
+        self._lock = FileLock(f"{self.path}.lock", timeout=LOCK_TIMEOUT_SECONDS, mode=PRIVATE)
 
     def problems(self) -> list[str]:
         """What stops the store from being used (missing folder, loose permissions, broken JSON), as messages."""
@@ -180,10 +181,8 @@ class TokenStore:
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
         """Hold the store's file lock: one process at a time reads, refreshes and writes."""
-        from filelock import FileLock, Timeout
+        from filelock import Timeout
 
-        if self._lock is None:
-            self._lock = FileLock(f"{self.path}.lock", timeout=LOCK_TIMEOUT_SECONDS, mode=PRIVATE)
         try:
             with self._lock:
                 yield

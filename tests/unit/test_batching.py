@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -48,11 +50,35 @@ def portal() -> FakePortal:
     return FakePortal()
 
 
-def coalescer(portal: FakePortal, waits: list[float] | None = None) -> Coalescer:
+def coalescer(portal: FakePortal, waits: list[float] | None = None, token_seconds: float = 0.0) -> Coalescer:
     pending = list(waits or [])
     return Coalescer(
-        portal.send_one, portal.send_batch, lambda: pending.pop(0) if pending else 0.0, portal.slept.append
+        portal.send_one,
+        portal.send_batch,
+        lambda: pending.pop(0) if pending else 0.0,
+        portal.slept.append,
+        token_seconds=lambda: token_seconds,
     )
+
+
+@contextmanager
+def neighbour_in_progress(subject: Coalescer) -> Iterator[None]:
+    """Another operation has started and sends nothing while the block runs."""
+    inside, done = threading.Event(), threading.Event()
+
+    def busy() -> None:
+        with subject.operation():
+            inside.set()
+            done.wait(5)
+
+    neighbour = threading.Thread(target=busy)
+    neighbour.start()
+    assert inside.wait(5)
+    try:
+        yield
+    finally:
+        done.set()
+        neighbour.join(5)
 
 
 def test_a_lone_call_goes_out_at_once_as_a_plain_request(portal: FakePortal) -> None:
@@ -150,8 +176,9 @@ def test_a_request_waits_briefly_for_the_calls_of_other_operations_in_progress(p
     assert len(portal.requests) == 1 and len(portal.requests[0]) == 3
 
 
-def test_a_lone_operation_does_not_wait(portal: FakePortal) -> None:
-    subject = coalescer(portal)
+@pytest.mark.parametrize("token_seconds", [0.0, 1.0], ids=["requests cheap", "bulk run"])
+def test_a_lone_operation_does_not_wait(portal: FakePortal, token_seconds: float) -> None:
+    subject = coalescer(portal, token_seconds=token_seconds)
     with subject.operation():
         started = time.monotonic()
         subject.submit([SubCall("m", {})])
@@ -160,29 +187,17 @@ def test_a_lone_operation_does_not_wait(portal: FakePortal) -> None:
 
 def test_a_slow_neighbour_is_waited_for_at_most_the_gathering_window(portal: FakePortal) -> None:
     subject = coalescer(portal)
-    inside, done = threading.Event(), threading.Event()
-
-    def slow() -> None:
-        with subject.operation():
-            inside.set()
-            done.wait(5)
-
-    neighbour = threading.Thread(target=slow)
-    neighbour.start()
-    assert inside.wait(5)
-    with subject.operation():
+    with neighbour_in_progress(subject), subject.operation():
         started = time.monotonic()
         subject.submit([SubCall("m", {})])
-    waited = time.monotonic() - started
-    done.set()
-    neighbour.join(5)
+        waited = time.monotonic() - started
     assert GATHER_SECONDS <= waited < GATHER_SECONDS + 0.1
 
 
 def test_in_a_bulk_run_a_request_waits_up_to_a_tokens_time_for_its_neighbours(portal: FakePortal) -> None:
     """Once requests cost waiting later (half the burst spent), a slow neighbour is worth more than the window."""
     token = 3 * GATHER_SECONDS
-    subject = Coalescer(portal.send_one, portal.send_batch, lambda: 0.0, token_seconds=lambda: token)
+    subject = coalescer(portal, token_seconds=token)
     ready = threading.Event()
     waited: list[float] = []
 
@@ -204,29 +219,10 @@ def test_in_a_bulk_run_a_request_waits_up_to_a_tokens_time_for_its_neighbours(po
     assert max(waited) < token
 
 
-def test_a_lone_operation_does_not_wait_in_a_bulk_run_either(portal: FakePortal) -> None:
-    subject = Coalescer(portal.send_one, portal.send_batch, lambda: 0.0, token_seconds=lambda: 1.0)
-    with subject.operation():
-        started = time.monotonic()
-        subject.submit([SubCall("m", {})])
-    assert time.monotonic() - started < 0.04
-
-
 def test_without_a_gathering_window_a_request_leaves_at_once(portal: FakePortal) -> None:
     subject = Coalescer(portal.send_one, portal.send_batch, lambda: 0.0, gather_seconds=0.0)
-    inside, done = threading.Event(), threading.Event()
-
-    def busy() -> None:
-        with subject.operation():
-            inside.set()
-            done.wait(5)
-
-    neighbour = threading.Thread(target=busy)
-    neighbour.start()
-    assert inside.wait(5)
-    started = time.monotonic()
-    subject.submit([SubCall("m", {})])
-    waited = time.monotonic() - started
-    done.set()
-    neighbour.join(5)
+    with neighbour_in_progress(subject):
+        started = time.monotonic()
+        subject.submit([SubCall("m", {})])
+        waited = time.monotonic() - started
     assert waited < 0.04
