@@ -224,8 +224,9 @@ TYPE_RULES = {
 
 
 def _pydantic_failures(error: ValidationError) -> list[Failure]:
-    """One failure per broken field. A field inside a structure (`properties.color`, `translations[0].title`) is
-    reported on the resource with its full path, since Pulumi would print the whole structure's value."""
+    """One failure per broken field. A field inside a structure (`properties.color`, `translations[0].title`), or
+    a rule on a whole structure, is reported on the resource with its path, since Pulumi would print the whole
+    structure's value (10,000 translations make a line of most of a megabyte)."""
     failures = []
     for item in error.errors():
         field, *inner = [str(part) for part in item["loc"]] or ["arguments"]
@@ -233,7 +234,8 @@ def _pydantic_failures(error: ValidationError) -> list[Failure]:
         if item["type"] in TYPE_RULES and item["type"] != "missing":
             rule += f", got {kind_of(item['input'])}"
         path = "".join(f"[{part}]" if part.isdigit() else f".{part}" for part in inner)
-        failures.append(("", f"{field}{path}: {rule}") if path else (field, rule))
+        whole_structure = isinstance(item["input"], list | dict) and item["type"] not in TYPE_RULES
+        failures.append(("", f"{field}{path}: {rule}") if path or whole_structure else (field, rule))
     return failures
 
 

@@ -99,7 +99,39 @@ def _whole_number(value: Any) -> Any:
     return value
 
 
-WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+LARGEST_INT = 2**31 - 1
+"""The portal keeps whole numbers in MySQL INT columns (b_im_app.IFRAME_WIDTH, b_im_bot.BOT_ID: im module,
+install/db/mysql/install.sql), so nothing larger survives; the engine's float64 loses digits above 2**53 anyway."""
+
+
+def _at_most_int(value: int) -> int:
+    if value > LARGEST_INT:
+        raise ValueError(f"must be at most {LARGEST_INT} (the portal keeps it in a 32-bit column), got {value}")
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole_number), AfterValidator(_at_most_int)]
+
+
+def _printable(value: str) -> str:
+    """Control characters (NUL, ESC, DEL, ...) end up stored as they are and break what shows the text."""
+    for position, char in enumerate(value):
+        if unicodedata.category(char) == "Cc" and char not in "\t\n\r":
+            raise ValueError(
+                f"must not contain control characters (only tab and line breaks are allowed), got {char!r} at "
+                f"position {position}"
+            )
+    return value
+
+
+Text = Annotated[str, AfterValidator(_printable)]
+"""Every text the portal stores: any characters but controls other than tab and line breaks."""
+
+
+def listed(values: list[str], shown: int = 5) -> str:
+    """Values for a message, the first few and then how many more: a message must stay one readable line."""
+    more = len(values) - shown
+    return ", ".join(values[:shown]) + (f" and {more} more" if more > 0 else "")
 
 
 def one_of(choices: Any, explanation: str) -> Any:
@@ -146,7 +178,7 @@ class LanguageModel(BaseModel):
 
     model_config = STRICT
     language_id: Annotated[str, full_match(re.compile(r"[a-z]{2}"), "a two-letter lowercase code such as en")]
-    title: Annotated[str, Field(min_length=1)]
+    title: Annotated[Text, Field(min_length=1)]
 
 
 Language = TypeVar("Language", bound=LanguageModel)
@@ -156,7 +188,7 @@ def _unique_languages(items: list[Language]) -> list[Language]:
     ids = [t.language_id for t in items]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
-        raise ValueError(f"language_id must be unique, repeated: {', '.join(duplicates)}")
+        raise ValueError(f"language_id must be unique, repeated: {listed(duplicates)}")
     return items
 
 

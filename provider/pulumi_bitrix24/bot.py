@@ -20,7 +20,7 @@ from ._errors import BOT_ID_ERROR, NotFoundError
 from ._palette import HEX_COLOR
 from ._program import declare, fields_of, on_portal, refuse_import, remember_bot, require
 from ._resource import BitrixProvider, Existing, Failure, FileLimit, document, flag, image_failures, read_file_base64
-from ._rules import STRICT, HttpsUrl, OnPortal, full_match
+from ._rules import STRICT, HttpsUrl, OnPortal, Text, full_match
 
 Color = Literal[
     "RED", "GREEN", "MINT", "LIGHT_BLUE", "DARK_BLUE", "PURPLE", "AQUA", "PINK",
@@ -143,12 +143,12 @@ def _iso_date(value: str) -> str:
 
 class PropertiesModel(BaseModel):
     model_config = STRICT
-    name: str | None = None
-    last_name: str | None = None
+    name: Text | None = None
+    last_name: Text | None = None
     color: Color | None = None
     email: Annotated[str, full_match(re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+"), "an e-mail address")] | None = None
     birthday: Annotated[str, AfterValidator(_iso_date)] | None = None
-    work_position: str | None = None
+    work_position: Text | None = None
     www: HttpsUrl | None = None
     gender: Gender | None = None
     photo_path: str | None = None
@@ -158,7 +158,7 @@ class PropertiesModel(BaseModel):
 class BotModel(OnPortal):
     """Per-field rules of Bot inputs (api-reference/chat-bots/outdated/bots/imbot-register.md)."""
 
-    code: Annotated[str, Field(min_length=1, max_length=255, pattern=r"\S")]
+    code: Annotated[Text, Field(min_length=1, max_length=255, pattern=r"\S")]
     type: BotType = "B"
     openline: StrictBool = False
     properties: PropertiesModel

@@ -22,7 +22,17 @@ from ._errors import (
 )
 from ._program import declare, entries, fields_of, on_portal, portal_of_bot, refuse_import, require
 from ._resource import BitrixProvider, Existing, document, flag, lang_entries, whole
-from ._rules import AT_LEAST_ONE, UNIQUE_LANGUAGES, HttpsUrl, LanguageModel, OnPortal, WholeNumber, at_least, full_match
+from ._rules import (
+    AT_LEAST_ONE,
+    UNIQUE_LANGUAGES,
+    HttpsUrl,
+    LanguageModel,
+    OnPortal,
+    Text,
+    WholeNumber,
+    at_least,
+    full_match,
+)
 
 FLAGS = ("hidden", "extranet_support")
 
@@ -78,7 +88,7 @@ class BotCommandArgs:
 
 
 class CommandTranslationModel(LanguageModel):
-    params: str | None = None
+    params: Text | None = None
 
 
 class BotCommandModel(OnPortal):

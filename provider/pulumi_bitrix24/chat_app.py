@@ -27,7 +27,17 @@ from ._resource import (
     lang_entries,
     read_file_base64,
 )
-from ._rules import AT_LEAST_ONE, UNIQUE_LANGUAGES, HttpsUrl, LanguageModel, OnPortal, WholeNumber, at_least, one_of
+from ._rules import (
+    AT_LEAST_ONE,
+    UNIQUE_LANGUAGES,
+    HttpsUrl,
+    LanguageModel,
+    OnPortal,
+    Text,
+    WholeNumber,
+    at_least,
+    one_of,
+)
 
 JsMethod = Literal["PUT", "SEND", "CALL", "SUPPORT"]
 Context = Literal[
@@ -142,22 +152,22 @@ def _exact_length(value: str) -> str:
 
 
 class TranslationModel(LanguageModel):
-    description: str | None = None
-    copyright: str | None = None
+    description: Text | None = None
+    copyright: Text | None = None
 
 
 class ChatAppModel(OnPortal):
     """Per-field rules of ChatApp inputs (api-reference/chats/outdated/create-app/imbot-app-register.md)."""
 
     bot_id: Annotated[WholeNumber, at_least(1, "(a bot id from imbot.register)")]
-    code: Annotated[str, Field(min_length=1, max_length=255, pattern=r"\S")]
+    code: Annotated[Text, Field(min_length=1, max_length=255, pattern=r"\S")]
     translations: Annotated[list[TranslationModel], AT_LEAST_ONE, UNIQUE_LANGUAGES]
     iframe: HttpsUrl | None = None
     iframe_width: Annotated[WholeNumber, at_least(250, "px; the portal would silently raise it")] | None = None
     iframe_height: Annotated[WholeNumber, at_least(50, "px; the portal would silently raise it")] | None = None
-    hash: Annotated[str, AfterValidator(_exact_length)] | None = None
+    hash: Annotated[Text, AfterValidator(_exact_length)] | None = None
     js_method: JsMethod | None = None
-    js_param: str | None = None
+    js_param: Text | None = None
     icon_path: str | None = None
     icon_base64: str | None = None
     context: Annotated[

@@ -22,7 +22,17 @@ from ._batching import SubCall
 from ._errors import Bitrix24Error, ExistsError, InvalidRequestError, with_detail
 from ._program import declare, entries, fields_of, on_portal, refuse_import, require
 from ._resource import BitrixProvider, Existing, Failure, document, flag, is_unknown
-from ._rules import AT_LEAST_ONE, UNIQUE_LANGUAGES, HttpsUrl, LanguageModel, OnPortal, WholeNumber, at_least, one_of
+from ._rules import (
+    AT_LEAST_ONE,
+    UNIQUE_LANGUAGES,
+    HttpsUrl,
+    LanguageModel,
+    OnPortal,
+    Text,
+    WholeNumber,
+    at_least,
+    one_of,
+)
 
 PLACEMENT_OPTIONS = {
     "IM_TEXTAREA": ("icon_name", "extranet", "context", "role", "color", "width", "height"),
@@ -131,13 +141,13 @@ class WidgetArgs:
 
 
 def _placement(value: Any) -> Any:
-    """Placement codes are case-insensitive (the portal upper-cases them); say why an archived one is refused."""
-    code = value.upper() if isinstance(value, str) else value
-    if code in ARCHIVED:
-        raise ValueError(f"{code} is {ARCHIVED[code]}; use IM_TEXTAREA or IM_SIDEBAR")
-    if code not in PLACEMENT_OPTIONS:
-        raise ValueError(f"must be one of {', '.join(PLACEMENT_OPTIONS)}, got {value!r}")
-    return code
+    """Placement codes are written as the docs write them, in capitals, as every closed set of this package is
+    (the portal would upper-case them); say why an archived one is refused."""
+    if value in ARCHIVED:
+        raise ValueError(f"{value} is {ARCHIVED[value]}; use IM_TEXTAREA or IM_SIDEBAR")
+    if value not in PLACEMENT_OPTIONS:
+        raise ValueError(f"must be one of {', '.join(PLACEMENT_OPTIONS)} (in capitals), got {value!r}")
+    return value
 
 
 def _public_host(value: str) -> str:
@@ -161,7 +171,7 @@ def _context_alone(value: list[str]) -> list[str]:
     return sorted(value, key=order.index)  # a set of chat types: the same set in another order is no change
 
 
-Text = Annotated[str, Field(min_length=1), AfterValidator(_trimmed)]
+Label = Annotated[Text, Field(min_length=1), AfterValidator(_trimmed)]
 ICON_NAME = re.compile(r"[a-zA-Z \-]")
 
 
@@ -172,8 +182,8 @@ def _icon_name(value: str) -> str:
 
 
 class WidgetTranslationModel(LanguageModel):
-    title: Text
-    description: Annotated[str, AfterValidator(_trimmed)] | None = None
+    title: Label
+    description: Annotated[Text, AfterValidator(_trimmed)] | None = None
 
 
 class WidgetModel(OnPortal):
@@ -181,8 +191,8 @@ class WidgetModel(OnPortal):
 
     placement: Annotated[str, BeforeValidator(_placement)]
     handler: Annotated[HttpsUrl, AfterValidator(_public_host)]
-    title: Text | None = None
-    description: Annotated[str, AfterValidator(_trimmed)] | None = None
+    title: Label | None = None
+    description: Annotated[Text, AfterValidator(_trimmed)] | None = None
     translations: Annotated[list[WidgetTranslationModel], AT_LEAST_ONE, UNIQUE_LANGUAGES] | None = None
     icon_name: Annotated[str, AfterValidator(_icon_name)] | None = None
     extranet: StrictBool | None = None
@@ -404,8 +414,7 @@ class Widget(Resource, module="bitrix24", name="Widget"):
         """Declare a widget named `resource_name` (unique in the stack) with `args`, a WidgetArgs."""
         args = require("Widget", resource_name, "args", args, WidgetArgs)
         refuse_import("Widget", opts)
-        placement = args.placement.upper() if isinstance(args.placement, str) else args.placement
-        identity = declare("Widget", resource_name, {"placement": placement, "handler": args.handler}, args.portal)
+        identity = declare("Widget", resource_name, {"placement": args.placement, "handler": args.handler}, args.portal)
         translations = args.translations
         props: dict[str, Any] = {
             **fields_of(args),

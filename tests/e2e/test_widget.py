@@ -272,7 +272,7 @@ def test_the_widgets_example(project: Project, emulator: EmulatorControl) -> Non
 
 
 def test_two_widgets_with_one_placement_and_handler_fail_preview(project: Project, emulator: EmulatorControl) -> None:
-    project.program(program({"one": TEXTAREA, "two": {**TEXTAREA, "placement": "im_textarea", "title": "Two"}}))
+    project.program(program({"one": TEXTAREA, "two": {**TEXTAREA, "title": "Two"}}))
     run = project.preview(check=False)
     assert run.code != 0
     assert "Widget resources 'one' and 'two' both declare placement 'IM_TEXTAREA'" in run.output

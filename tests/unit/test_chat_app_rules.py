@@ -35,7 +35,7 @@ FRAME: dict[str, Any] = {
 def failures(props: dict[str, Any]) -> dict[str, str]:
     """Each failure's reason by the input it names; one inside a structure names it at the start of its reason."""
     return {
-        f.property or re.split(r"[.\[]", f.reason, maxsplit=1)[0]: f.reason for f in PROVIDER.check({}, props).failures
+        f.property or re.split(r"[.\[:]", f.reason, maxsplit=1)[0]: f.reason for f in PROVIDER.check({}, props).failures
     }
 
 

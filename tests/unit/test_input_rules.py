@@ -40,7 +40,7 @@ PATH = st.text(alphabet=string.ascii_letters + string.digits + "/-_.~%?=&", max_
 def failures(provider: Any, props: dict[str, Any]) -> dict[str, str]:
     """Each failure's reason by the input it names; one inside a structure names it at the start of its reason."""
     return {
-        f.property or re.split(r"[.\[]", f.reason, maxsplit=1)[0]: f.reason for f in provider.check({}, props).failures
+        f.property or re.split(r"[.\[:]", f.reason, maxsplit=1)[0]: f.reason for f in provider.check({}, props).failures
     }
 
 
@@ -182,3 +182,48 @@ def test_a_real_icon_still_passes(tmp_path: Path) -> None:
     Image.new("RGBA", (108, 66)).save(tmp_path / "icon.png")
     encoded = file_base64(str(tmp_path / "icon.png"), ICON_LIMIT)
     assert failures(APPS, {**FRAME, "icon_path": "icon.png", "icon_base64": encoded}) == {}
+
+
+# --- what the portal stores: no control characters, numbers that fit its columns, short messages ----------
+CONTROLS = st.sampled_from([chr(c) for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, 0x85]])
+
+
+@given(CONTROLS, st.sampled_from(["code", "hash", "translations.title", "translations.description"]))
+def test_a_control_character_in_a_stored_text_is_refused_naming_the_field(char: str, field: str) -> None:
+    app = dict(FRAME)
+    if field.startswith("translations."):
+        app["translations"] = [{"language_id": "en", "title": "App", field.split(".")[1]: f"a{char}b"}]
+    else:
+        app[field] = f"a{char}b".ljust(32, "x")
+    reason = failures(APPS, app)[field.split(".")[0]]
+    assert "must not contain control characters" in reason and f"{char!r} at position 1" in reason
+    if field.startswith("translations."):
+        assert reason.startswith(f"translations[0].{field.split('.')[1]}: ")
+
+
+def test_tab_and_line_breaks_are_text() -> None:
+    app = {**FRAME, "translations": [{"language_id": "en", "title": "App", "description": "one\r\ntwo\tthree"}]}
+    assert failures(APPS, app) == {}
+
+
+def test_bot_names_refuse_control_characters() -> None:
+    bot = {"code": "echo", "event_handler": "https://example.com/h", "properties": {"name": "a\x00b"}}
+    assert "must not contain control characters" in failures(BOTS, bot)["properties"]
+
+
+@pytest.mark.parametrize("field", ["iframe_width", "iframe_height", "bot_id"])
+def test_a_whole_number_must_fit_the_portals_column(field: str) -> None:
+    assert failures(APPS, {**FRAME, field: float(2**63)})[field] == (
+        "must be at most 2147483647 (the portal keeps it in a 32-bit column), got 9223372036854775808"
+    )
+    assert field not in failures(APPS, {**FRAME, field: float(2**31 - 1)})
+
+
+def test_a_rule_on_a_whole_list_is_reported_with_its_name_not_on_the_value() -> None:
+    """Pulumi prints the value of the property a failure names: 10,000 translations made a 761,787-character line."""
+    translations = [{"language_id": "en", "title": "T"} for _ in range(10_000)]
+    translations += [{"language_id": f"{a}{b}", "title": "T"} for a in "abcdefgh" for b in "xy"] * 2
+    result = APPS.check({}, {**FRAME, "translations": translations})
+    [failure] = result.failures
+    assert failure.property == ""
+    assert failure.reason == "translations: language_id must be unique, repeated: ax, ay, bx, by, cx and 12 more"

@@ -30,15 +30,22 @@ class Offline(WidgetProvider):
 
 def failures(props: dict[str, Any], provider: WidgetProvider | None = None) -> dict[str, str]:
     result = (provider or Offline()).check({}, props)
-    return {f.property or re.split(r"[.\[]", f.reason, maxsplit=1)[0]: f.reason for f in result.failures}
+    return {f.property or re.split(r"[.\[:]", f.reason, maxsplit=1)[0]: f.reason for f in result.failures}
 
 
 def textarea(**extra: Any) -> dict[str, Any]:
     return {"placement": "IM_TEXTAREA", "handler": HANDLER, "title": "Echo", "icon_name": "fa-paperclip", **extra}
 
 
+def test_a_placement_is_written_in_capitals_as_every_closed_set() -> None:
+    assert failures(textarea(placement="im_textarea"))["placement"] == (
+        "must be one of IM_TEXTAREA, IM_SIDEBAR, IM_CONTEXT_MENU, IM_NAVIGATION, IMMOBILE_CONTEXT_MENU (in capitals), "
+        "got 'im_textarea'"
+    )
+
+
 def test_a_textarea_widget_gets_the_portal_defaults() -> None:
-    result = Offline().check({}, textarea(placement="im_textarea"))
+    result = Offline().check({}, textarea())
     assert not result.failures
     assert {k: result.inputs[k] for k in ("placement", "extranet", "context", "role", "width", "height")} == {
         "placement": "IM_TEXTAREA",
