@@ -208,8 +208,10 @@ class Client:
     def call_group(self, calls: list[SubCall], *, idempotent: bool = True) -> list[Any]:
         """Run calls that belong together (a later one may use an earlier result through Ref) in one request.
 
-        A failure of the whole request is retried as a group, where safe; a call that failed on its own is
-        retried alone, with the results before it, and so is every call after it.
+        A failure of the whole request is retried as a group, where safe. A call that failed on its own is
+        sent again alone, where safe; a call that used its result ran with the reference unresolved
+        (`$result[...]` stays text), so its answer is stale and it is sent again with the value; a call that
+        succeeded without such a reference keeps its answer and is never sent twice.
         """
         owned = [SubCall(c.method, self._owned(c.method, c.params)) for c in calls]
 
@@ -222,14 +224,15 @@ class Client:
         with self._naming_portal():
             outcomes = self._renewing(lambda: self._retrying(idempotent)(attempt))
             results: list[Any] = []
-            failed = False
-            for call, outcome in zip(calls, outcomes, strict=True):
-                failed = failed or outcome.error is not None
-                if not failed:
+            stale: set[int] = set()
+            for index, (call, outcome) in enumerate(zip(calls, outcomes, strict=True)):
+                if outcome.error is None and not _refs(call.params) & stale:
                     results.append(outcome.value)
                     continue
-                if outcome.error is not None and not _should_retry(idempotent)(outcome.error):
-                    raise outcome.error
+                if outcome.error is not None and not _refs(call.params) & stale:
+                    if not _should_retry(idempotent)(outcome.error):
+                        raise outcome.error
+                stale.add(index)
                 results.append(self.call(call.method, _with_results(call.params, results), idempotent=idempotent))
             return results
 
@@ -442,6 +445,15 @@ def _with_results(value: Any, results: list[Any]) -> Any:
     if isinstance(value, list):
         return [_with_results(v, results) for v in value]
     return value
+
+
+def _refs(value: Any) -> set[int]:
+    """The indexes of the calls whose results these parameters use."""
+    if isinstance(value, Ref):
+        return {value.index}
+    if isinstance(value, dict | list):
+        return set().union(*map(_refs, value.values() if isinstance(value, dict) else value))
+    return set()
 
 
 def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
