@@ -1,7 +1,7 @@
 """Pulumi resources for Bitrix24 messenger integrations: bots, bot commands, chat apps and messenger widgets."""
 
 from ._errors import Bitrix24Error
-from ._program import portal_names
+from ._program import ProgramError, portal_names
 from .bot import Bot, BotArgs, BotProperties
 from .bot_command import BotCommand, BotCommandArgs, CommandTranslation
 from .chat_app import ChatApp, ChatAppArgs, Translation
@@ -17,6 +17,7 @@ __all__ = [
     "ChatApp",
     "ChatAppArgs",
     "CommandTranslation",
+    "ProgramError",
     "Translation",
     "Widget",
     "WidgetArgs",

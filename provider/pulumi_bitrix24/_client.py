@@ -226,12 +226,12 @@ class Client:
             results: list[Any] = []
             stale: set[int] = set()
             for index, (call, outcome) in enumerate(zip(calls, outcomes, strict=True)):
-                if outcome.error is None and not _refs(call.params) & stale:
+                answered = not _refs(call.params) & stale  # its answer is its own, not that of a stale reference
+                if answered and outcome.error is None:
                     results.append(outcome.value)
                     continue
-                if outcome.error is not None and not _refs(call.params) & stale:
-                    if not _should_retry(idempotent)(outcome.error):
-                        raise outcome.error
+                if answered and outcome.error is not None and not _should_retry(idempotent)(outcome.error):
+                    raise outcome.error
                 stale.add(index)
                 results.append(self.call(call.method, _with_results(call.params, results), idempotent=idempotent))
             return results

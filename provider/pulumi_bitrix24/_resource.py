@@ -14,7 +14,7 @@ import stat
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, cast
 
 import pulumi
 from pulumi.dynamic import (
@@ -176,11 +176,12 @@ def file_base64(path: Any, limit: FileLimit) -> str | None:
     return UNREAD + grown if grown is not None else base64.b64encode(data).decode()
 
 
-def read_file_base64(path: pulumi.Input[str] | None, limit: FileLimit) -> pulumi.Output[str | None] | None:
+def read_file_base64(path: pulumi.Input[str] | None, limit: FileLimit) -> pulumi.Output[str | None] | str | None:
     """file_base64 in the program, once the path is known: paths are relative to the project, as users expect."""
-    if path is None:
-        return None
-    return pulumi.Output.from_input(path).apply(lambda p: file_base64(p, limit))
+    if path is None or isinstance(path, str):
+        return file_base64(path, limit)
+    known_later: pulumi.Input[str] = path
+    return pulumi.Output.from_input(known_later).apply(lambda p: file_base64(p, limit))
 
 
 def image_failures(
@@ -371,6 +372,15 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
 
     # --- check -----------------------------------------------------------------------------------
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        inputs, failures = self.rule_failures(news)
+        failures += self.settings_failures(news)
+        if not failures:
+            failures = self.identity_failures(olds, news, inputs, {k for k, v in news.items() if is_unknown(v)})
+        return CheckResult(inputs, [CheckFailure(field, reason) for field, reason in failures])
+
+    def rule_failures(self, news: dict[str, Any]) -> tuple[dict[str, Any], list[Failure]]:
+        """The argument rules alone, which need no portal: the checked inputs (defaults filled in) and what
+        breaks a rule. Unknown values pass untouched; check runs this, and so does a program under mocks."""
         unknown = {k for k, v in news.items() if is_unknown(v)}
         known = {k: v for k, v in news.items() if k in self.inputs() and k not in unknown and v is not None}
         failures: list[Failure] = []
@@ -379,11 +389,8 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
         except ValidationError as error:
             failures = [f for f in _pydantic_failures(error) if f[0] not in unknown]
             normalized = known
-        failures += self.cross_failures(known, unknown) + self.settings_failures(news)
-        inputs = {**news, **self.defaults(normalized, unknown), **normalized}
-        if not failures:
-            failures = self.identity_failures(olds, news, inputs, unknown)
-        return CheckResult(inputs, [CheckFailure(field, reason) for field, reason in failures])
+        failures += self.cross_failures(known, unknown)
+        return {**news, **self.defaults(normalized, unknown), **normalized}, failures
 
     def identity_failures(
         self, olds: dict[str, Any], news: dict[str, Any], inputs: dict[str, Any], unknown: set[str]
@@ -406,15 +413,19 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
             return []
         if owner is not None:
             return [(field, f"another resource of this stack already manages the {self.describe(inputs)}")]
-        return self.takeover_failures(inputs, moved)
+        if not moved:
+            return self.takeover_failures(inputs, "create")
+        return self.takeover_failures(inputs, "replace" if self.diff("", olds, inputs).replaces else "update")
 
     def identity_key(self, props: dict[str, Any]) -> tuple[Any, ...]:
         """The identity on its portal: the same code on two portals names two objects."""
         return (props.get("portal"), *(whole(props.get(k)) for k in self.identity))
 
     @operation
-    def takeover_failures(self, props: dict[str, Any], moved: bool) -> list[Failure]:
-        """Refuse, at preview, to create or rename onto what already exists (a create may adopt it)."""
+    def takeover_failures(self, props: dict[str, Any], change: Literal["create", "replace", "update"]) -> list[Failure]:
+        """Refuse, at preview, to create, replace or update onto what already exists. A create may adopt it, and
+        so may a replacement (its new object is a create: one an interrupted `up` made is taken over); an update
+        keeps its object, which cannot become another."""
         field = self.identity[-1]
         try:
             existing = self.find_existing(props)
@@ -431,11 +442,14 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
         if existing is None:
             LEDGER.found_absent(self.portal(props), self.kind, self.identity_key(props))
             return []
-        if moved:
+        if change == "update":
             return [(field, self.clash_message(props, existing))]
         if existing.ours and props.get("adopt"):
+            if self.id_output:
+                # The id the create will adopt, known now: a preview shows dependents unchanged, as `up` leaves them.
+                props[self.id_output] = existing.id
             return []
-        return [(field, self.takeover_message(props, existing))]
+        return [(field, self.takeover_message(props, existing, change))]
 
     def clash_message(self, props: dict[str, Any], existing: Existing[Id]) -> str:
         return (
@@ -443,18 +457,27 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
             f"(id {existing.id}). Choose another {self.identity[-1]}, or delete the other first"
         )
 
-    def takeover_message(self, props: dict[str, Any], existing: Existing[Id]) -> str:
+    def takeover_message(
+        self, props: dict[str, Any], existing: Existing[Id], change: Literal["create", "replace", "update"] = "create"
+    ) -> str:
         what = f"{self.describe(props)} already exists on the portal (id {existing.id})"
         if not existing.ours:
             return (
                 f"{what} and belongs to another application (another bitrix24:clientId or OAuth app): "
                 f"choose another {self.identity[-1]}, or manage it with the credentials that created it"
             )
+        owner = "bitrix24:clientId" if self.settings(props).webhook_url else "OAuth app"
+        take_over = (
+            f"set adopt=True to take over the existing {self.kind} (if another stack manages it, give each stack "
+            f"its own {owner} instead)"
+        )
+        if change == "replace":
+            return f"{what}, perhaps made by an interrupted `pulumi up`: {take_over}"
         return (
-            f"{what}. If you renamed this resource, keep the object by adding "
-            f"`opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name=...)])` with its previous name; "
-            f"to take over the existing {self.kind}, set adopt=True (if another stack manages it, give each "
-            f"stack its own {'bitrix24:clientId' if self.settings(props).webhook_url else 'OAuth app'} instead)"
+            f"{what}. If this resource had another name or parent before, keep the object with an alias: "
+            '`opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name="old-name")])` after a rename, '
+            "`aliases=[pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)]` after a move into a component "
+            '(or `aliases=["<old URN>"]`, listed by `pulumi stack --show-urns`). Otherwise ' + take_over
         )
 
     def cross_failures(self, values: dict[str, Any], unknown: set[str]) -> list[Failure]:

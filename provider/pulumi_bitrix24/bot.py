@@ -18,7 +18,7 @@ from pydantic import AfterValidator, BaseModel, Field, StrictBool
 
 from ._errors import BOT_ID_ERROR, NotFoundError
 from ._palette import HEX_COLOR
-from ._program import declare, fields_of, on_portal, refuse_import, remember_bot, require
+from ._program import check_under_mocks, declare, fields_of, on_portal, portal_id, refuse_import, remember_bot, require
 from ._resource import BitrixProvider, Existing, Failure, FileLimit, document, flag, image_failures, read_file_base64
 from ._rules import STRICT, HttpsUrl, OnPortal, Text, full_match
 
@@ -300,9 +300,11 @@ class Bot(Resource, module="bitrix24", name="Bot"):
             "adopted": None,
         }
         props, opts = on_portal(args.portal, props, opts)
-        super().__init__(BotProvider(), resource_name, props, opts)
+        provider = BotProvider()
+        check_under_mocks("Bot", resource_name, provider, props)
+        super().__init__(provider, resource_name, props, opts)
         # The resource id stays known while an in-place update is previewed, so dependents preview no replace.
-        self.bot_id = self.id.apply(int)
+        self.bot_id = portal_id(self.id, self.bot_id)
         remember_bot(self.bot_id, resource_name, args.portal)
 
 

@@ -20,7 +20,17 @@ from ._errors import (
     NotFoundError,
     with_detail,
 )
-from ._program import declare, entries, fields_of, on_portal, portal_of_bot, refuse_import, require
+from ._program import (
+    check_under_mocks,
+    declare,
+    entries,
+    fields_of,
+    on_portal,
+    portal_id,
+    portal_of_bot,
+    refuse_import,
+    require,
+)
 from ._resource import BitrixProvider, Existing, document, flag, lang_entries, whole
 from ._rules import (
     AT_LEAST_ONE,
@@ -204,8 +214,10 @@ class BotCommand(Resource, module="bitrix24", name="BotCommand"):
             "adopted": None,
         }
         props, opts = on_portal(portal, props, opts)
-        super().__init__(BotCommandProvider(), resource_name, props, opts)
-        self.command_id = self.id.apply(int)
+        provider = BotCommandProvider()
+        check_under_mocks("BotCommand", resource_name, provider, props)
+        super().__init__(provider, resource_name, props, opts)
+        self.command_id = portal_id(self.id, self.command_id)
 
 
 document(BotCommand, BotCommandArgs, CommandTranslation)

@@ -16,7 +16,17 @@ from pydantic import AfterValidator, Field, StrictBool
 
 from ._batching import Ref, SubCall
 from ._errors import CHAT_APP_ID_ERROR, AppGoneError, NotFoundError
-from ._program import declare, entries, fields_of, on_portal, portal_of_bot, refuse_import, require
+from ._program import (
+    check_under_mocks,
+    declare,
+    entries,
+    fields_of,
+    on_portal,
+    portal_id,
+    portal_of_bot,
+    refuse_import,
+    require,
+)
 from ._resource import (
     BitrixProvider,
     Failure,
@@ -337,8 +347,10 @@ class ChatApp(Resource, module="bitrix24", name="ChatApp"):
             "app_id": None,
         }
         props, opts = on_portal(portal, props, opts, "hash")
-        super().__init__(ChatAppProvider(), resource_name, props, opts)
-        self.app_id = self.id.apply(int)
+        provider = ChatAppProvider()
+        check_under_mocks("ChatApp", resource_name, provider, props)
+        super().__init__(provider, resource_name, props, opts)
+        self.app_id = portal_id(self.id, self.app_id)
 
 
 document(ChatApp, ChatAppArgs)

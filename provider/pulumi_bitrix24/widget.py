@@ -20,7 +20,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, StrictBool
 
 from ._batching import SubCall
 from ._errors import Bitrix24Error, ExistsError, InvalidRequestError, with_detail
-from ._program import declare, entries, fields_of, on_portal, refuse_import, require
+from ._program import check_under_mocks, declare, entries, fields_of, on_portal, refuse_import, require
 from ._resource import BitrixProvider, Existing, Failure, document, flag, is_unknown
 from ._rules import (
     AT_LEAST_ONE,
@@ -425,7 +425,9 @@ class Widget(Resource, module="bitrix24", name="Widget"):
             "adopted": None,
         }
         props, opts = on_portal(args.portal, props, opts)
-        super().__init__(WidgetProvider(), resource_name, props, opts)
+        provider = WidgetProvider()
+        check_under_mocks("Widget", resource_name, provider, props)
+        super().__init__(provider, resource_name, props, opts)
 
 
 document(Widget, WidgetArgs, WidgetTranslation)

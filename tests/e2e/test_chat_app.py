@@ -430,6 +430,24 @@ def test_transient_failures_are_retried(project: Project, emulator: EmulatorCont
     assert len(stored_apps(emulator)) == 1
 
 
+@pytest.mark.parametrize(("error", "status"), [("OPERATION_TIME_LIMIT", 503), ("INTERNAL_SERVER_ERROR", 500)])
+def test_a_register_that_fails_inside_the_create_batch_leaves_no_orphan(
+    project: Project, emulator: EmulatorControl, error: str, status: int
+) -> None:
+    """The register is sent again alone, and its update follows with the new id (it ran with `$result[...]`
+    unresolved the first time): the app is in the state and converged, not left on the portal unmanaged."""
+    apps = {f"app{i}": {**JS_APP, "code": f"helper{i}"} for i in range(5)}
+    project.program(program(apps))
+    emulator.fault("imbot.app.register", count=1, error=error, status=status)
+    run = project.up(check=False)
+    assert run.code == 0, run.output
+    assert run.changes() == {"create": 6}
+    assert len(stored_apps(emulator)) == 5
+    assert all(app["JS_METHOD"] == "SEND" for app in stored_apps(emulator).values())
+    assert_state_matches_portal(project, emulator)
+    assert project.preview().changes() == {"same": 6}
+
+
 def assert_state_matches_portal(project: Project, emulator: EmulatorControl) -> None:
     """Every ChatApp in the stack exists on the portal with the stored fields, and nothing else does."""
     in_state = {
