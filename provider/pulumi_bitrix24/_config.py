@@ -129,7 +129,8 @@ class Settings:
             )  # fmt: skip
             raise SettingsError(*problems, missing)
         if urlsplit(self.base_url).scheme != "https":
-            problems.append("the Bitrix24 portal must be reached over https:// (plain http is refused)")
+            url = self.setting("webhook_url" if self.webhook_url else "portal_url")
+            problems.append(f"{url} must be an https:// URL: the Bitrix24 portal is reached over https only")
         if self.webhook_url and not self.client_id:
             problems.append(f"{self.key('client_id')} is required with a webhook URL")
         if self.token_store:
@@ -257,7 +258,7 @@ def _config_keys(config: ConfigSource | None) -> list[str]:
     return [str(key) for key in raw] if isinstance(raw, Mapping) else []
 
 
-def _unknown_keys(config: ConfigSource | None) -> list[str]:
+def unknown_keys(config: ConfigSource | None) -> list[str]:
     """A message per `bitrix24:*` key that is not a setting (a typo would otherwise be silently ignored)."""
     problems = []
     for full in sorted(_config_keys(config)):
@@ -281,7 +282,7 @@ def load_settings(config: ConfigSource | None) -> Settings:
 
     Raises SettingsError naming every unknown key and every value that breaks its rule, with its source.
     """
-    problems = _unknown_keys(config)
+    problems = unknown_keys(config)
     values: dict[str, Any] = {}
     for field, key in _KEYS.items():
         name = f"{NAMESPACE}:{key}"

@@ -16,7 +16,7 @@ import pulumi
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.rpc import UNKNOWN
 
-from ._config import NAMESPACE, PORTAL_SETTINGS, PORTALS, SettingsError, portal_entries
+from ._config import NAMESPACE, PORTAL_SETTINGS, PORTALS, SettingsError, portal_entries, unknown_keys
 from ._rules import kind_of
 
 if TYPE_CHECKING:
@@ -180,12 +180,33 @@ def portal_names() -> list[str]:
     return sorted(str(name) for name in portals)
 
 
+def _stack_config() -> dict[str, Any]:
+    """Every key of the stack's config as the program sees it (values only where the rules need them)."""
+    keys = {**(pulumi.runtime.config.get_config_env() or {}), **pulumi.runtime.config.CONFIG.get()}
+    return {key: None for key in keys}
+
+
+_config_checked = threading.Event()
+
+
+def check_stack_config() -> None:
+    """A `bitrix24:*` key that is no setting (a typo) fails the program once, on the stack, before any resource
+    is registered: the provider would report it on whichever resource met it first."""
+    if _config_checked.is_set():
+        return
+    _config_checked.set()
+    problems = unknown_keys(_stack_config())
+    if problems:
+        raise ProgramError("; ".join(problems))
+
+
 def on_portal(
     portal: Any, props: dict[str, Any], opts: pulumi.ResourceOptions | None, *secret_outputs: str
 ) -> tuple[dict[str, Any], pulumi.ResourceOptions]:
     """A resource's inputs and options, tied to its portal: a named portal's settings travel with the resource
     as a secret (PORTAL_SETTINGS), so that removing the portal from the config deletes its objects, as removing
     an explicit provider does in Pulumi; `secret_outputs` are the resource's own secrets."""
+    check_stack_config()
     if portal is not None:
         portals = pulumi.Config(NAMESPACE).get_secret_object(PORTALS)
         if portals is not None:

@@ -9,15 +9,28 @@ BOT_PROGRAM = """
 from pulumi_bitrix24 import Bot, BotArgs, BotProperties
 Bot("bot", BotArgs(code="configbot", event_handler="https://example.com/h", properties=BotProperties(name="C")))
 """
+TWO_BOTS = BOT_PROGRAM + BOT_PROGRAM.replace('"bot"', '"bot2"').replace("configbot", "configbot2").split("\n", 2)[2]
 
 
-def test_a_mistyped_key_fails_preview_with_a_suggestion(new_project: ProjectFactory, emulator: EmulatorControl) -> None:
+def test_a_mistyped_key_fails_preview_once_on_the_stack(new_project: ProjectFactory, emulator: EmulatorControl) -> None:
     project = new_project(configure=False)
     project.config("bitrix24:webhookURL", emulator.info.webhook_url, secret=True)
     project.config("bitrix24:clientId", emulator.info.client_id, secret=True)
-    project.program(BOT_PROGRAM)
+    project.program(TWO_BOTS)
+    run = project.preview(check=False)
+    assert run.code != 0
     typo = "unknown config key bitrix24:webhookURL; did you mean bitrix24:webhookUrl?"
-    assert_preview_fails_on_config(project, emulator, typo)
+    assert run.output.count(typo) == 1, run.output
+    assert "pulumi:pulumi:Stack" in run.output.split(typo)[0].rsplit("\n\n", 1)[-1], run.output
+    assert emulator.journal("") == []
+
+
+def test_a_plain_http_webhook_names_the_key(new_project: ProjectFactory, emulator: EmulatorControl) -> None:
+    project = new_project()
+    project.config("bitrix24:webhookUrl", emulator.info.webhook_url.replace("https://", "http://"), secret=True)
+    project.program(BOT_PROGRAM)
+    problem = "bitrix24:webhookUrl must be an https:// URL: the Bitrix24 portal is reached over https only"
+    assert_preview_fails_on_config(project, emulator, problem)
 
 
 def test_a_value_out_of_range_fails_preview(new_project: ProjectFactory, emulator: EmulatorControl) -> None:
