@@ -11,6 +11,7 @@ import io
 import json
 import os
 import stat
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -182,6 +183,62 @@ def read_file_base64(path: pulumi.Input[str] | None, limit: FileLimit) -> pulumi
         return file_base64(path, limit)
     known_later: pulumi.Input[str] = path
     return pulumi.Output.from_input(known_later).apply(lambda p: file_base64(p, limit))
+
+
+CONTENT, DIGEST = "_base64", "_sha256"
+"""A file argument reaches check as `<name>_base64` (its content, read by the program) and stays in the state as
+`<name>_sha256` (its digest): the state and `pulumi preview --diff` show a change of file, not a megabyte of text."""
+_contents: dict[str, str] = {}
+_contents_lock = threading.Lock()
+
+
+def _digest(encoded: str) -> str:
+    return hashlib.sha256(base64.b64decode(encoded)).hexdigest()
+
+
+def stored_files(values: dict[str, Any]) -> dict[str, Any]:
+    """The inputs as the state keeps them: each file's content replaced by its digest (also in nested structures,
+    and in a state written before digests existed). The content stays in this process for create and update,
+    which run after check in the same provider process."""
+    kept: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, dict):
+            kept[key] = stored_files(value)
+        elif (
+            key.endswith(CONTENT) and isinstance(value, str) and not value.startswith(UNREAD) and not is_unknown(value)
+        ):
+            digest = _digest(value)
+            with _contents_lock:
+                _contents[digest] = value
+            kept[key.removesuffix(CONTENT) + DIGEST] = digest
+        elif key.endswith(CONTENT):
+            if value is not None:
+                kept[key.removesuffix(CONTENT) + DIGEST] = value  # unknown in a preview, or a reason it was not read
+        else:
+            kept[key] = value
+    return kept
+
+
+def sent_files(values: dict[str, Any]) -> dict[str, Any]:
+    """The inputs as the portal gets them: each digest back to the file content that check read."""
+    sent: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, dict):
+            sent[key] = sent_files(value)
+        elif key.endswith(DIGEST) and isinstance(value, str):
+            with _contents_lock:
+                content = _contents.get(value)
+            if content is None:
+                raise NotCreatedError(
+                    "check",
+                    "FILE_NOT_READ",
+                    f"the file of {key.removesuffix(DIGEST)}_path was not read by this "
+                    "run's check; run `pulumi up` again",
+                )
+            sent[key.removesuffix(DIGEST) + CONTENT] = content
+        else:
+            sent[key] = value
+    return sent
 
 
 def image_failures(
@@ -373,6 +430,7 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
     # --- check -----------------------------------------------------------------------------------
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs, failures = self.rule_failures(news)
+        inputs = stored_files(inputs)
         failures += self.settings_failures(news)
         if not failures:
             failures = self.identity_failures(olds, news, inputs, {k for k, v in news.items() if is_unknown(v)})
@@ -490,6 +548,7 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
 
     # --- diff ------------------------------------------------------------------------------------
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        olds = stored_files(olds)  # a state written before file digests holds the file content itself
         compared = [k for k in self.inputs() if k not in self.create_only]
         changed = [k for k in compared if olds.get(k) != news.get(k) or is_unknown(news.get(k))]
         replaces = self.replacements(changed, olds, news)
@@ -609,10 +668,10 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
             raise ExistsError(self.takeover_message(props, existing))
         if existing is not None:
             object_id = existing.id
-            self.converge(object_id, props)
+            self.converge(object_id, sent_files(props))
             pulumi.log.info(f"adopted the existing {self.describe(props)} (id {object_id}), as adopt=True asks")
         else:
-            object_id = self.register(props)
+            object_id = self.register(sent_files(props))
         LEDGER.record(portal, self.kind, object_id)
         return CreateResult(str(object_id), self.outputs(props, object_id, adopted=existing is not None))
 
@@ -620,7 +679,7 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         news = self.normalized(news)
         try:
-            self.converge(self.object_id(id_), news)
+            self.converge(self.object_id(id_), sent_files(news))
         except Bitrix24Error as exc:
             raise self.failed_update(exc, olds, news) from None
         return UpdateResult(self.outputs(news, self.object_id(id_), adopted=bool(olds.get("adopted"))))

@@ -153,6 +153,7 @@ class PropertiesModel(BaseModel):
     gender: Gender | None = None
     photo_path: str | None = None
     photo_base64: str | None = None
+    photo_sha256: str | None = None
 
 
 class BotModel(OnPortal):
@@ -276,7 +277,8 @@ class Bot(Resource, module="bitrix24", name="Bot"):
     type: pulumi.Output[BotType]
     openline: pulumi.Output[bool]
     properties: pulumi.Output[dict[str, str]]
-    """The declared BotProperties by field name, plus photo_base64: the photo as sent (PERSONAL_PHOTO)."""
+    """The declared BotProperties by field name, plus photo_sha256: the SHA-256 of the photo as sent
+    (PERSONAL_PHOTO); the state keeps this, not the file."""
     event_handler: pulumi.Output[str | None]
     event_message_add: pulumi.Output[str | None]
     event_message_update: pulumi.Output[str | None]

@@ -180,6 +180,7 @@ class ChatAppModel(OnPortal):
     js_param: Text | None = None
     icon_path: str | None = None
     icon_base64: str | None = None
+    icon_sha256: str | None = None
     context: Annotated[
         Context, one_of(Context, 'ALL, USER, CHAT, BOT, LINES or CALL, each optionally with "-admin" (e.g. BOT-admin)')
     ] = "ALL"
@@ -323,8 +324,8 @@ class ChatApp(Resource, module="bitrix24", name="ChatApp"):
     js_method: pulumi.Output[JsMethod | None]
     js_param: pulumi.Output[str | None]
     icon_path: pulumi.Output[str | None]
-    icon_base64: pulumi.Output[str | None]
-    """The icon file as sent to the portal (ICON_FILE)."""
+    icon_sha256: pulumi.Output[str | None]
+    """The SHA-256 of the icon file as sent to the portal (ICON_FILE); the state keeps this, not the file."""
     context: pulumi.Output[Context]
     extranet_support: pulumi.Output[bool]
     livechat_support: pulumi.Output[bool]
@@ -343,6 +344,7 @@ class ChatApp(Resource, module="bitrix24", name="ChatApp"):
             "portal": portal,
             "hash": None if args.hash is None else pulumi.Output.secret(args.hash),
             "icon_base64": read_file_base64(args.icon_path, ICON_LIMIT),
+            "icon_sha256": None,
             "translations": entries("ChatApp", resource_name, "translations", args.translations, Translation),
             "app_id": None,
         }

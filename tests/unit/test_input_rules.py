@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import builtins
+import hashlib
 import re
 import string
 import time
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from pulumi_bitrix24._config import Settings
-from pulumi_bitrix24._resource import UNREAD, FileLimit, file_base64
+from pulumi_bitrix24._resource import UNREAD, FileLimit, file_base64, sent_files
 from pulumi_bitrix24._rules import url_problem
 from pulumi_bitrix24.bot import PHOTO_FILE_LIMIT, BotProvider
 from pulumi_bitrix24.chat_app import ICON_LIMIT, ChatAppProvider
@@ -227,3 +228,48 @@ def test_a_rule_on_a_whole_list_is_reported_with_its_name_not_on_the_value() -> 
     [failure] = result.failures
     assert failure.property == ""
     assert failure.reason == "translations: language_id must be unique, repeated: ax, ay, bx, by, cx and 12 more"
+
+
+# --- files: the state keeps a digest, the portal gets the content -------------------------------------------
+def icon(tmp_path: Path, colour: tuple[int, int, int, int] = (0, 0, 0, 0)) -> str:
+    Image.new("RGBA", (108, 66), colour).save(tmp_path / "icon.png")
+    encoded = file_base64(str(tmp_path / "icon.png"), ICON_LIMIT)
+    assert encoded is not None
+    return encoded
+
+
+def test_the_state_keeps_a_digest_of_the_icon_and_the_portal_gets_the_file(tmp_path: Path) -> None:
+    encoded = icon(tmp_path)
+    checked = APPS.check({}, {**FRAME, "icon_path": "icon.png", "icon_base64": encoded}).inputs
+    assert "icon_base64" not in checked
+    assert checked["icon_sha256"] == hashlib.sha256(base64.b64decode(encoded)).hexdigest()
+    assert APPS.fields(sent_files(APPS.normalized(checked)))["ICON_FILE"] == encoded
+
+
+def test_a_new_icon_is_an_update_and_the_same_icon_no_change(tmp_path: Path) -> None:
+    first = APPS.check({}, {**FRAME, "icon_path": "icon.png", "icon_base64": icon(tmp_path)}).inputs
+    same = APPS.check(first, {**FRAME, "icon_path": "icon.png", "icon_base64": icon(tmp_path)}).inputs
+    other = APPS.check(first, {**FRAME, "icon_path": "icon.png", "icon_base64": icon(tmp_path, (9, 9, 9, 255))}).inputs
+    assert not APPS.diff("1", first, same).changes
+    diff = APPS.diff("1", first, other)
+    assert diff.changes and not diff.replaces
+
+
+def test_a_state_written_with_the_icon_itself_shows_no_change(tmp_path: Path) -> None:
+    """Stacks written before digests keep the file content in their state: the same file is no change."""
+    encoded = icon(tmp_path)
+    old_state = {**APPS.rule_failures({**FRAME, "icon_path": "icon.png", "icon_base64": encoded})[0], "app_id": 3}
+    checked = APPS.check(old_state, {**FRAME, "icon_path": "icon.png", "icon_base64": encoded}).inputs
+    assert not APPS.diff("3", old_state, checked).changes
+
+
+def test_a_bot_photo_is_kept_as_a_digest_too(tmp_path: Path) -> None:
+    encoded = icon(tmp_path)
+    bot = {
+        "code": "b",
+        "event_handler": "https://e.com/h",
+        "properties": {"name": "B", "photo_path": "p.png", "photo_base64": encoded},
+    }
+    checked = BOTS.check({}, bot).inputs
+    assert set(checked["properties"]) == {"name", "photo_path", "photo_sha256"}
+    assert BOTS.fields(sent_files(BOTS.normalized(checked)))["PROPERTIES"]["PERSONAL_PHOTO"] == encoded

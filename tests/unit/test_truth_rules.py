@@ -114,7 +114,7 @@ def reasons(provider: BotProvider, olds: dict[str, Any], news: dict[str, Any]) -
     ("found", "adopt", "expected"),
     [
         (None, False, None),
-        (Existing(5, ours=True), False, "bot code 'echo' already exists on the portal (id 5). If you renamed"),
+        (Existing(5, ours=True), False, "bot code 'echo' already exists on the portal (id 5). If this resource had"),
         (Existing(5, ours=True), True, None),
         (Existing(5, ours=False), True, "belongs to another application"),
     ],
@@ -137,10 +137,35 @@ def test_a_replacement_is_not_mistaken_for_a_takeover(fresh_ledger: Ledger) -> N
     assert provider.lookups == 0
 
 
+CHECKED = {"type": "B", "openline": False}
+"""Defaults that check fills in: the old inputs of a resource in state have them."""
+
+
 def test_an_update_that_moves_to_a_taken_identity_is_refused_even_with_adopt(fresh_ledger: Ledger) -> None:
     provider = CountingBots(Existing(9, ours=True))
-    got = reasons(provider, {**BOT_INPUTS, "code": "old"}, {**BOT_INPUTS, "adopt": True})
+    got = reasons(provider, {**BOT_INPUTS, **CHECKED, "code": "old"}, {**BOT_INPUTS, "adopt": True})
     assert "cannot change this bot to the bot code 'echo': the portal already has that one (id 9)" in got["code"]
+
+
+@pytest.mark.parametrize(("adopt", "refused"), [(False, True), (True, False)])
+def test_a_replacement_onto_an_object_an_interrupted_up_made_may_adopt_it(
+    fresh_ledger: Ledger, adopt: bool, refused: bool
+) -> None:
+    """A replacement's new object is a create: one that exists already (the interrupted run made it) is refused
+    with the way out, or adopted with adopt=True, instead of a clash no flag can settle."""
+    provider = CountingBots(Existing(9, ours=True))
+    got = reasons(provider, {**BOT_INPUTS, **CHECKED, "code": "old"}, {**BOT_INPUTS, "type": "H", "adopt": adopt})
+    assert ("code" in got) == refused
+    if refused:
+        assert "perhaps made by an interrupted `pulumi up`: set adopt=True" in got["code"]
+
+
+def test_an_adoption_previews_the_id_it_will_take(fresh_ledger: Ledger) -> None:
+    """check puts the found id into the inputs, so a preview (where outputs are the checked inputs) knows it."""
+    result = CountingBots(Existing(5, ours=True)).check({}, {**BOT_INPUTS, "adopt": True})
+    assert not result.failures and result.inputs["bot_id"] == 5
+    result = CountingBots(Existing(5, ours=True)).check({}, BOT_INPUTS)
+    assert result.failures and "bot_id" not in result.inputs
 
 
 def test_a_second_resource_with_an_identity_of_this_stack_is_refused(fresh_ledger: Ledger) -> None:
