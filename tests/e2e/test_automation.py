@@ -40,3 +40,10 @@ def test_the_automation_example_creates_the_bot(
         (EXAMPLE / f"Pulumi.{stack}.yaml").unlink(missing_ok=True)  # the local form's stack settings
     bots = emulator.state()["bots"]
     assert [(bot["CODE"], int(bot["ID"])) for bot in bots] == [("support", outputs["bot_id"])]
+
+
+def test_the_readme_shows_the_tested_script() -> None:
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("## Driving it from Python (Automation API)\n", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```python\n", 1)[1].split("```", 1)[0]
+    assert block == (EXAMPLE / "up.py").read_text()
