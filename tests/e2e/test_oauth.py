@@ -222,3 +222,26 @@ def test_two_oauth_apps_sharing_a_store_each_keep_their_tokens(
     assert len(portal_objects(emulator, "bot")) == 2
     texts = [first.stdout, second.stdout] + [p.export() for p in projects]
     emulator.assert_no_secrets(texts, *(a[k] for a in apps for k in ("client_id", "client_secret", "access_token")))
+
+
+def test_a_store_restored_from_an_older_copy_fails_saying_so(
+    new_project: ProjectFactory, emulator: EmulatorControl, tmp_path: Path
+) -> None:
+    app, store = emulator.oauth_app(), tmp_path / "tokens.json"
+    TokenStore(store).save(app["portal_url"], app["client_id"], Tokens(app["access_token"], app["refresh_token"]))
+    cached = store.read_bytes()  # what a CI cache saved before the run
+    project = new_project(configure=False)
+    oauth_stack(project, app, store)
+    project.program(bot_program("cached"))
+    emulator.expire_tokens()
+    assert project.up().changes() == {"create": 2}  # refreshed: the cached refresh token is spent now
+    store.write_bytes(cached)  # the next job restores the cache
+    emulator.expire_tokens()
+    project.program(bot_program("cached").replace("name=", "last_name='Again', name="))
+    run = project.up(check=False)
+    assert run.code != 0
+    # The emulator forgets a refreshed pair's access token at once: the copy's token is refused, not refreshed
+    # (a spent refresh token itself fails with invalid_grant and says so; tests/unit/test_tokens.py).
+    assert "failed with NO_AUTH_FOUND" in run.output and "If another copy of the token store" in run.output
+    assert "store new tokens with pulumi-bitrix24-tokens" in run.output
+    emulator.assert_no_secrets([run.output], app["client_id"], app["client_secret"], app["refresh_token"])
