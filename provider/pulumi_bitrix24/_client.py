@@ -382,9 +382,10 @@ class Client:
                 if stored is not None and stored.access_token != expired and stored.fresh():
                     self._use(stored)
                     return
-                tokens = self._refreshed(stored.refresh_token if stored else self._refresh_token)
+                spent = stored.refresh_token if stored else self._refresh_token
+                tokens = self._refreshed(spent)
                 self._use(tokens)
-                self._put(tokens)
+                self._put(tokens, spent)
 
     @contextlib.contextmanager
     def _locked_store(self) -> Iterator[None]:
@@ -396,20 +397,20 @@ class Client:
         except TokenStoreError as exc:
             raise SettingsError(str(exc)) from None
 
-    def _put(self, tokens: Tokens) -> None:
-        """Record this portal's new tokens in the token store."""
+    def _put(self, tokens: Tokens, spent: str | None) -> None:
+        """Record this app's new tokens for this portal in the token store; `spent` is the refresh token traded."""
         assert self._store is not None
         try:
-            self._store.put(str(self._settings.portal_url), tokens)
+            self._store.put(str(self._settings.portal_url), str(self._settings.oauth_client_id), tokens, spent)
         except TokenStoreError as exc:
             raise SettingsError(str(exc)) from None
 
     def _stored(self) -> Tokens | None:
-        """This portal's entry in the token store, if there is a store and it has one."""
-        if self._store is None or not self._settings.portal_url:
+        """This app's entry for this portal in the token store, if there is a store and it has one."""
+        if self._store is None or not self._settings.portal_url or not self._settings.oauth_client_id:
             return None
         try:
-            return self._store.get(self._settings.portal_url)
+            return self._store.get(self._settings.portal_url, self._settings.oauth_client_id)
         except TokenStoreError as exc:
             raise SettingsError(str(exc)) from None
 

@@ -16,7 +16,7 @@ from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from ._ratelimit import PLANS
-from ._tokens import COMMAND, TokenStore, portal_key
+from ._tokens import COMMAND, TokenStore
 
 NAMESPACE = "bitrix24"
 MAX_TIMEOUT_SECONDS = 600.0
@@ -159,11 +159,12 @@ class Settings:
             )
         store = TokenStore(str(self.token_store))
         broken = store.problems()
-        if not broken and self.portal_url and not self.access_token and store.get(self.portal_url) is None:
+        missing = None if broken or not self.portal_url else store.missing(self.portal_url, self.oauth_client_id)
+        if missing and not self.access_token:
             broken.append(
-                f"the token store {store.path} ({self.setting('token_store')}) has no tokens for "
-                f"{portal_key(self.portal_url)} and {self.setting('access_token')} is not set: run {COMMAND} to "
-                f"store the app's first tokens ({STORE_SECTION})"
+                f"the token store {store.path} ({self.setting('token_store')}) {missing} and "
+                f"{self.setting('access_token')} is not set: run {COMMAND} to store this app's first tokens "
+                f"({STORE_SECTION})"
             )
         return problems + broken
 

@@ -1,14 +1,17 @@
-"""The token store: a JSON file keeping each portal's current OAuth tokens across runs.
+"""The token store: a JSON file keeping the current OAuth tokens of each (portal, OAuth app) across runs.
 
 The portal rotates the refresh token on every refresh and each one works once (settings/oauth/index.md), so the
 new pair must be kept somewhere that the next run reads: never the stack config, which Pulumi records in the
 state. Writes are atomic (temp file, fsync, os.replace), the file is private to its owner (0600), and a file lock
-serialises refreshes of every process that shares the file.
+serialises refreshes of every process that shares the file. Each app has its own entry, since each app's tokens
+act as that app (its bots and apps belong to it, api-reference/chat-bots/outdated/bots/imbot-register.md) and its
+refresh token works only with its own client id (settings/oauth/index.md).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import stat
@@ -28,11 +31,16 @@ if TYPE_CHECKING:  # requests and filelock load where they are used: every progr
 
 LOCK_TIMEOUT_SECONDS = 300.0
 """How long a run waits for another one's refresh: a refresh is one request, bounded by bitrix24:timeoutSeconds."""
-STORE_VERSION = 1
+STORE_VERSION = 2
+"""1: one entry per portal (`portals.<portal>.access_token`); 2: one per app (`portals.<portal>.apps.<app>`)."""
+UNCLAIMED = "unclaimed"
+"""The app key of tokens written by version 1, which did not record their app: any app of the portal may use
+them until one refreshes them (their refresh token then is spent) and stores its own."""
 PRIVATE = 0o600
 OAUTH_SERVER = "https://oauth.bitrix.info/"
 """Where tokens are refreshed and codes exchanged, unless bitrix24:oauthServerUrl says otherwise."""
 COMMAND = "pulumi-bitrix24-tokens"
+REFRESH = "oauth refresh"
 
 
 class TokenStoreError(ValueError):
@@ -71,6 +79,18 @@ class GrantError(AuthError):
         "bitrix24:oauthClientId and bitrix24:oauthClientSecret."
     )
 
+    def advice(self) -> str:
+        """A refused refresh token was most likely spent already: say where a spent one comes from."""
+        if self.method != REFRESH or self.code != "invalid_grant":
+            return self.hint
+        return (
+            "the refresh token was already used, and each one works only once: every refresh stores its "
+            "successor in the token store. A store restored from an older copy (a CI cache, a backup, another "
+            "machine's copy) or a refreshToken seed still in the config holds a spent one. Keep the store in one "
+            f'persistent place that every run writes back to, and store new tokens with {COMMAND} (README, "OAuth '
+            'and the token store").'
+        )
+
 
 def _seconds(value: Any) -> float | None:
     """A number of seconds from JSON or form data (where it is text), or None."""
@@ -105,7 +125,7 @@ def grant(
     """
     from requests import RequestException
 
-    method = "oauth refresh" if query.get("grant_type") == "refresh_token" else "oauth code exchange"
+    method = REFRESH if query.get("grant_type") == "refresh_token" else "oauth code exchange"
     try:
         response = session.get(f"{(server or OAUTH_SERVER).rstrip('/')}/oauth/token/", params=query, timeout=timeout)
         answer = response.json()
@@ -130,6 +150,11 @@ def portal_key(url: str) -> str:
     return f"{parts.scheme.lower() or 'https'}://{host}{port}{root}/"
 
 
+def app_key(client_id: str) -> str:
+    """An OAuth app's key in the store and in messages: a fingerprint of its client id, which is a secret."""
+    return "sha256:" + hashlib.sha256(client_id.encode()).hexdigest()[:16]
+
+
 class TokenStore:
     """A token store file; every method re-reads it, so a run sees what another run has written."""
 
@@ -149,9 +174,10 @@ class TokenStore:
             return [str(exc)]
         return []
 
-    def get(self, portal: str) -> Tokens | None:
-        """The stored tokens of a portal, or None when the store or its entry does not exist."""
-        entry = self._entries().get(portal_key(portal))
+    def get(self, portal: str, client_id: str) -> Tokens | None:
+        """The stored tokens of an OAuth app on a portal (or a version 1 store's unclaimed ones), or None."""
+        apps = self._entries().get(portal_key(portal), {})
+        entry = apps.get(app_key(client_id)) or apps.get(UNCLAIMED)
         if not isinstance(entry, dict) or not isinstance(entry.get("access_token"), str):
             return None
         refresh = entry.get("refresh_token")
@@ -162,21 +188,45 @@ class TokenStore:
             float(expires) if isinstance(expires, int | float) else None,
         )
 
-    def put(self, portal: str, tokens: Tokens) -> None:
-        """Record a portal's tokens, keeping every other portal's entry; call it while holding `locked()`."""
+    def others(self, portal: str, client_id: str) -> list[str]:
+        """The keys of the other OAuth apps that have tokens for the portal, sorted."""
+        apps = self._entries().get(portal_key(portal), {})
+        return sorted(set(apps) - {app_key(client_id), UNCLAIMED})
+
+    def missing(self, portal: str, client_id: str | None) -> str | None:
+        """What the store lacks for an app on a portal, as the end of a sentence; None when it has the app's
+        tokens, or when the app is not known (no client id) and some app has tokens for the portal."""
+        if not self._entries().get(portal_key(portal)):
+            return f"has no tokens for {portal_key(portal)}"
+        if client_id is None or self.get(portal, client_id) is not None:
+            return None
+        others = self.others(portal, client_id)
+        whose = "another OAuth app (app" if len(others) == 1 else "other OAuth apps (apps"
+        return (
+            f"has no tokens of this OAuth app (app {app_key(client_id)}) for {portal_key(portal)}, only those of "
+            f"{whose} {', '.join(others)})"
+        )
+
+    def put(self, portal: str, client_id: str, tokens: Tokens, spent: str | None = None) -> None:
+        """Record an app's tokens, keeping every other entry, except unclaimed ones whose refresh token `spent`
+        has just been traded for these; call it while holding `locked()`."""
         entries = self._entries()
-        entries[portal_key(portal)] = {
+        apps = entries.setdefault(portal_key(portal), {})
+        apps[app_key(client_id)] = {
             "access_token": tokens.access_token,
             "refresh_token": tokens.refresh_token,
             "expires": tokens.expires,
             "updated": int(time.time()),
         }
-        self._write({"version": STORE_VERSION, "portals": entries})
+        unclaimed = apps.get(UNCLAIMED)
+        if spent and isinstance(unclaimed, dict) and unclaimed.get("refresh_token") == spent:
+            del apps[UNCLAIMED]
+        self._write({"version": STORE_VERSION, "portals": {k: {"apps": v} for k, v in entries.items()}})
 
-    def save(self, portal: str, tokens: Tokens) -> None:
-        """Record a portal's tokens under the store's lock."""
+    def save(self, portal: str, client_id: str, tokens: Tokens) -> None:
+        """Record an app's tokens under the store's lock."""
         with self.locked():
-            self.put(portal, tokens)
+            self.put(portal, client_id, tokens)
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
@@ -192,8 +242,9 @@ class TokenStore:
                 f"{LOCK_TIMEOUT_SECONDS:g} s; check for a hung pulumi run and run again"
             ) from None
 
-    def _entries(self) -> dict[str, Any]:
-        """Every portal's entry, or none when the file does not exist yet; refuses a file others can read."""
+    def _entries(self) -> dict[str, dict[str, Any]]:
+        """Each portal's entries by app key, or none when the file does not exist yet; refuses a file others can
+        read. A version 1 portal entry (the tokens themselves) is read as the portal's unclaimed entry."""
         try:
             fd = os.open(self.path, os.O_RDONLY)
         except FileNotFoundError:
@@ -217,7 +268,11 @@ class TokenStore:
                 f"the token store {self.path} is not a token store (a JSON object with `portals`); "
                 "move it away and run pulumi-bitrix24-tokens again"
             )
-        return dict(document["portals"])
+        return {
+            portal: dict(entry["apps"]) if isinstance(entry.get("apps"), dict) else {UNCLAIMED: entry}
+            for portal, entry in document["portals"].items()
+            if isinstance(entry, dict)
+        }
 
     def _write(self, document: dict[str, Any]) -> None:
         """Replace the file at once: a crash leaves the old file or the new one, never a part of either."""
