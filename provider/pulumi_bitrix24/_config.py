@@ -185,6 +185,10 @@ _KEYS = {
 }
 
 
+SECRET_KEYS = ("webhookUrl", "clientId", "accessToken", "refreshToken", "oauthClientId", "oauthClientSecret")
+"""Settings that must be set with `pulumi config set --secret` (Settings.secrets keeps them out of messages)."""
+
+
 def _shown(value: Any) -> str:
     """A non-secret value as it appears in a message: strings quoted, so that `""` and `" 3"` are visible."""
     return json.dumps(value) if isinstance(value, str) else str(value)

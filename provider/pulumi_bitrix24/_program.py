@@ -10,13 +10,14 @@ from __future__ import annotations
 import dataclasses
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pulumi
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.rpc import UNKNOWN
 
-from ._config import NAMESPACE, PORTAL_SETTINGS, PORTALS, SettingsError, portal_entries, unknown_keys
+from ._config import NAMESPACE, PORTAL_SETTINGS, PORTALS, SECRET_KEYS, SettingsError, portal_entries, unknown_keys
 from ._rules import kind_of
 
 if TYPE_CHECKING:
@@ -190,14 +191,44 @@ _config_checked = threading.Event()
 
 
 def check_stack_config() -> None:
-    """A `bitrix24:*` key that is no setting (a typo) fails the program once, on the stack, before any resource
-    is registered: the provider would report it on whichever resource met it first."""
+    """Once, on the stack, before any resource is registered: a `bitrix24:*` key that is no setting (a typo)
+    fails the program (the provider would report it on whichever resource met it first), and a secret setting
+    kept in plain text gets a warning."""
     if _config_checked.is_set():
         return
     _config_checked.set()
     problems = unknown_keys(_stack_config())
     if problems:
         raise ProgramError("; ".join(problems))
+    for key, file in plain_secrets():
+        pulumi.log.warn(
+            f"{key} is stored in plain text in {file.name} (and in the backend's update history): set it again "
+            f"with `pulumi config set --secret --path '{key}' <value>`"
+        )
+
+
+def plain_secrets() -> list[tuple[str, Path]]:
+    """Secret settings (SECRET_KEYS) that the stack's config file holds in plain text, as `pulumi config set
+    --path` names them; nothing when the file is not beside the program (its values are then not ours to see)."""
+    name = f"Pulumi.{pulumi.get_stack()}.yaml"
+    file = next((d / name for d in (Path.cwd(), *Path.cwd().parents) if (d / name).is_file()), None)
+    if file is None:
+        return []
+    import yaml  # only here: most programs never look at their config file
+
+    try:
+        config = (yaml.safe_load(file.read_text()) or {}).get("config") or {}
+    except (OSError, yaml.YAMLError):
+        return []
+    found = [f"{NAMESPACE}:{key}" for key in SECRET_KEYS if isinstance(config.get(f"{NAMESPACE}:{key}"), str)]
+    portals = config.get(f"{NAMESPACE}:{PORTALS}")
+    for portal, entry in portals.items() if isinstance(portals, dict) else []:
+        found += [
+            f"{NAMESPACE}:{PORTALS}.{portal}.{key}"
+            for key in SECRET_KEYS
+            if isinstance(entry, dict) and isinstance(entry.get(key), str)
+        ]
+    return [(key, file) for key in found]
 
 
 def on_portal(

@@ -535,7 +535,8 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
             f"{what}. If this resource had another name or parent before, keep the object with an alias: "
             '`opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name="old-name")])` after a rename, '
             "`aliases=[pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)]` after a move into a component "
-            '(or `aliases=["<old URN>"]`, listed by `pulumi stack --show-urns`). Otherwise ' + take_over
+            '(or `aliases=["<old URN>"]`, listed by `pulumi stack --show-urns`); Pulumi stops at the first '
+            "resource it refuses, so alias every resource you moved at once. Otherwise " + take_over
         )
 
     def cross_failures(self, values: dict[str, Any], unknown: set[str]) -> list[Failure]:

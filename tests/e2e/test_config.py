@@ -38,3 +38,26 @@ def test_a_value_out_of_range_fails_preview(new_project: ProjectFactory, emulato
     project.config("bitrix24:maxRetries", "-3")
     project.program(BOT_PROGRAM)
     assert_preview_fails_on_config(project, emulator, "bitrix24:maxRetries must be a whole number from 0 to 20")
+
+
+def test_secret_settings_in_plain_text_get_a_warning_naming_the_command(
+    new_project: ProjectFactory, emulator: EmulatorControl
+) -> None:
+    project = new_project(configure=False)
+    project.config("bitrix24:webhookUrl", emulator.info.webhook_url, secret=True)
+    project.config("bitrix24:clientId", emulator.info.client_id)  # forgot --secret
+    project.config("bitrix24:portals.acme.webhookUrl", emulator.info.webhook_url, secret=True, path=True)
+    project.config("bitrix24:portals.acme.clientId", emulator.info.client_id, path=True)  # forgot --secret
+    project.program(TWO_BOTS)
+    run = project.cli("preview")  # as a user reads it
+    for key in ("bitrix24:clientId", "bitrix24:portals.acme.clientId"):
+        warning = (
+            f"{key} is stored in plain text in Pulumi.dev.yaml (and in the backend's update history): set it again "
+            f"with `pulumi config set --secret --path '{key}' <value>`"
+        )
+        assert run.output.split("Diagnostics:")[1].count(warning) == 1, run.output
+    assert "bitrix24:webhookUrl is stored" not in run.output
+
+    project.config("bitrix24:clientId", emulator.info.client_id, secret=True)
+    project.config("bitrix24:portals.acme.clientId", emulator.info.client_id, secret=True, path=True)
+    assert "plain text" not in project.cli("preview").output
