@@ -700,7 +700,10 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
         """Unregister; an object that is already gone counts as deleted, one another resource took over is kept."""
         portal = self.portal(props)
         if LEDGER.recorded(portal, self.kind, self.object_id(id_)):
-            pulumi.log.info(f"kept {self.kind} {id_} on the portal: another resource of this stack now manages it")
+            pulumi.log.info(
+                f"kept {self.kind} {id_} ({self.object_name(props).removeprefix(self.kind + ' ')}) on the portal: "
+                "another resource of this stack now manages it"
+            )
             return
         LEDGER.release(portal, self.kind, self.identity_key(props))
         self.unregister(self.object_id(id_), props)

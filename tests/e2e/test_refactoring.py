@@ -76,6 +76,6 @@ def test_renaming_a_bot_with_adopt_previews_what_up_does(
     assert project.preview().changes() == expected
     run = project.up()
     assert run.changes() == expected, run.output
-    assert f"kept bot {before['bots'][0]} on the portal" in run.output
+    assert f"kept bot {before['bots'][0]} (code 'quickstart_helper') on the portal" in run.output
     assert portal(emulator) == before
     assert project.preview().changes() == {"same": 4}

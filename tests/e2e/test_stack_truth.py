@@ -95,7 +95,7 @@ def test_renamed_app_without_alias_keeps_the_app(project: Project, emulator: Emu
     project.program(stack_program(app_name="help-button"))
     run = project.up()
     assert run.changes() == {"create": 1, "delete": 1, "same": 3}
-    assert f"kept chat app {before['apps'][0]} on the portal" in run.output
+    assert f"kept chat app {before['apps'][0]} (bot_id " in run.output
     assert "imbot.app.unregister" not in emulator.writes()
     assert portal_ids(emulator) == stack_ids(project) == before
     assert project.outputs()["app_id"] == before["apps"][0]
