@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import time
 from typing import Any
 
 import pytest
@@ -339,6 +343,44 @@ def test_a_handler_change_interrupted_after_its_binds_recovers_with_adopt(
     project.program(program({name: {**spec, "adopt": True} for name, spec in new.items()}))
     run = project.up()
     assert run.changes() == {"replace": 5, "same": 1}, run.output
+    assert set(portal_widgets(emulator)) == {("IM_TEXTAREA", spec["handler"]) for spec in new.values()}
+    assert_state_matches_portal(project, emulator)
+    assert project.preview().changes() == {"same": 6}
+
+
+def test_kill_9_in_the_middle_of_a_handler_change_then_the_readme_recovery(
+    project: Project, emulator: EmulatorControl, oauth_app: dict[str, Any]
+) -> None:
+    """The user's own scenario: `kill -9` of `pulumi up` while the new handlers of 5 widgets are being bound
+    (the portal has bound them, the answers have not come back), then `pulumi cancel`, `pulumi refresh
+    --clear-pending-creates`, and `pulumi up` with adopt=True as the message says."""
+    project.program(program(handlers(5, "v1")))
+    project.up()
+    new = handlers(5, "v2")
+    project.program(program(new))
+    emulator.fault("placement.bind", count=5, stall=30, after=True)  # bound, but the answer does not come back
+    up = subprocess.Popen(
+        ["pulumi", "--non-interactive", "up", "--yes", "--skip-preview"],
+        cwd=project.root,
+        env=project.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while len(portal_widgets(emulator)) == 5 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    os.killpg(up.pid, signal.SIGKILL)
+    up.wait()
+    assert len(portal_widgets(emulator)) > 5  # the old handlers and a new one that the state does not know
+
+    project.cli("cancel", "--yes", check=False)  # the README's first step, needed where the stack stayed locked
+    project.cli("refresh", "--clear-pending-creates", "--yes")
+    refused = first_error(project.preview(check=False))
+    assert "perhaps made by an interrupted `pulumi up`: set adopt=True" in refused, refused
+
+    project.program(program({name: {**spec, "adopt": True} for name, spec in new.items()}))
+    project.up()
     assert set(portal_widgets(emulator)) == {("IM_TEXTAREA", spec["handler"]) for spec in new.values()}
     assert_state_matches_portal(project, emulator)
     assert project.preview().changes() == {"same": 6}
