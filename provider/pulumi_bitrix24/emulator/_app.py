@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ._methods import ApiError
 from ._params import parse_body, parse_query
 from ._placements import ADMIN_USER_ID
-from ._portal import Auth, Fault, Portal, batch_methods, journaled, normalize_method, time_block
+from ._portal import Auth, Fault, Portal, batch_commands, batch_methods, journaled, normalize_method, time_block
 from ._store import DEFAULT_SCOPES
 
 logger = logging.getLogger("uvicorn.error")
@@ -115,8 +115,9 @@ class RestEndpoints:
             response: Response = JSONResponse({"result": result, "time": time_block(started)})
             entry.update(status=200, error=None)
             if method == "batch":
-                failed = result.get("result_error") or {}
-                entry["call_errors"] = [failed.get(k, {}).get("error") for k in result.get("result_time") or {}]
+                done, failed = result.get("result") or {}, result.get("result_error") or {}
+                ran = [k for k in batch_commands(params) or {} if k in done or k in failed]
+                entry["call_errors"] = [failed.get(k, {}).get("error") for k in ran]
             if any(f.garble for f in ([fault] if fault else []) + ending):
                 response = Response("<html>502 Bad Gateway</html>", status_code=200, media_type="text/html")
                 entry["error"] = "garbled"

@@ -19,11 +19,13 @@ from typing import Any
 
 from .._ratelimit import LeakyBucket, Plan
 from ._methods import METHODS, V2_METHODS, ApiError, Caller
-from ._params import parse_query, upper_keys
+from ._params import parse_query, php_truthy, upper_keys
 from ._placements import GLOBAL_METHODS, PLACEMENT_METHODS
 from ._store import Store
 
 MAX_BATCH = 50
+"""Commands a batch runs (CRestUtil::BATCH_MAX_LENGTH, rest/classes/general/rest_util.php)."""
+BATCH_TOO_LONG = "Max batch length exceeded"
 SECRET_PARAMS = frozenset(
     {"AUTH", "CLIENT_ID", "CLIENTID", "BOTTOKEN", "BOT_TOKEN", "HASH", "CLIENT_SECRET", "REFRESH_TOKEN", "ACCESS_TOKEN"}
 )
@@ -71,10 +73,12 @@ def masked(params: Any, longest: float = math.inf, budget: float = math.inf) -> 
 def journaled(params: dict[str, Any]) -> Any:
     """Params as the journal keeps them: masked, and small whatever was sent, so the journal stays cheap.
     A batch's sub-calls are shown decoded, so that their secrets are masked too."""
-    commands = params.get("cmd")
-    if isinstance(commands, dict):
-        params = {**params, "cmd": {k: _decoded_command(v) for k, v in commands.items()}}
-    return masked(params, JOURNAL_TEXT, JOURNAL_BUDGET)
+    decoded = dict(params)
+    for key, value in params.items():
+        commands = batch_commands({key: value}) if str(key).upper() == "CMD" else None
+        if commands is not None:
+            decoded[key] = {k: _decoded_command(v) for k, v in commands.items()}
+    return masked(decoded, JOURNAL_TEXT, JOURNAL_BUDGET)
 
 
 def _decoded_command(command: Any) -> Any:
@@ -85,14 +89,20 @@ def _decoded_command(command: Any) -> Any:
         return command
 
 
-def batch_methods(params: dict[str, Any]) -> list[str]:
-    """The methods a batch request calls, in order."""
-    commands = params.get("cmd")
+def batch_commands(params: dict[str, Any]) -> dict[str, Any] | None:
+    """A batch's `cmd` map, key -> `method?query` (a list is keyed by position); None when there is none.
+    The server reads `CMD` and `HALT` whatever their case (rest_provider.php, CRestProvider::methodsBatch
+    uppercases the keys)."""
+    commands = upper_keys(params).get("CMD")
     if isinstance(commands, list):
-        commands = dict(enumerate(commands))
-    if not isinstance(commands, dict):
-        return []
-    return [normalize_method(str(c).partition("?")[0]) for c in commands.values()]
+        return {str(i): c for i, c in enumerate(commands)}
+    return {str(k): c for k, c in commands.items()} if isinstance(commands, dict) else None
+
+
+def batch_methods(params: dict[str, Any]) -> list[str]:
+    """The methods a batch request calls, in order (the server skips a command that is not a string)."""
+    commands = batch_commands(params) or {}
+    return [normalize_method(c.partition("?")[0]) for c in commands.values() if isinstance(c, str)]
 
 
 @dataclass
@@ -192,47 +202,55 @@ class Portal:
         return handler(self.store, caller, params if method in V2_METHODS else upper_keys(params))
 
     def _batch(self, auth: Auth, params: dict[str, Any], ending: list[Fault]) -> dict[str, Any]:
-        """Up to 50 `method?query` sub-calls in order, each seeing the results so far through `$result[key]...`
-        references (settings/how-to-call-rest-api/batch.md)."""
-        commands = params.get("cmd")
-        if isinstance(commands, list):
-            commands = {str(i): c for i, c in enumerate(commands)}
-        if not isinstance(commands, dict):
+        """`method?query` sub-calls in order, each seeing the results so far through `$result[key]...`
+        references (settings/how-to-call-rest-api/batch.md).
+
+        As the server does (rest_provider.php, CRestProvider::methodsBatch): the first MAX_BATCH commands run,
+        every later one answers ERROR_BATCH_LENGTH_EXCEEDED in result_error (HTTP 200 for the batch); a command
+        that is not a string is skipped, though it counts; `halt`, read with PHP's truthiness, stops at the
+        first error; only a call that succeeded has its `result_time`.
+        """
+        commands = batch_commands(params)
+        if commands is None:
             raise ApiError("INVALID_REQUEST", "cmd must be a map of key -> method?query")
-        if len(commands) > MAX_BATCH:
-            raise ApiError("ERROR_BATCH_LENGTH_EXCEEDED", "Max batch length exceeded")
-        halt = str(params.get("halt", "0")).lower() in ("1", "true", "y")
+        halt = php_truthy(upper_keys(params).get("HALT"))
         sections: dict[str, dict[str, Any]] = {name: {} for name in BATCH_SECTIONS}
-        for key, command in commands.items():
-            started = time.time()
-            method, _, query = str(command).partition("?")
-            method = normalize_method(method)
-            try:
-                if method == "batch":
-                    raise ApiError("ERROR_BATCH_METHOD_NOT_ALLOWED", "Method is not allowed for batch usage", 405)
-                fault = self.take_fault(method)
-                if fault is not None and not fault.after:
-                    if fault.cuts_request:
-                        ending.append(fault)
-                        break
-                    if fault.stall:  # a slow call delays the whole answer; the batch still runs every call
-                        ending.append(fault)
-                    else:
-                        raise ApiError(fault.error or "INTERNAL_SERVER_ERROR", fault.description, fault.status)
-                sections["result"][key] = self.call(method, auth, resolve_references(parse_query(query), sections))
-                if fault is not None and fault.after and fault.ends_request:
-                    ending.append(fault)
-                    if fault.cuts_request:
-                        break
-                elif fault is not None and fault.after:
-                    raise ApiError(fault.error or "INTERNAL_SERVER_ERROR", fault.description, fault.status)
-            except ApiError as exc:
-                sections["error"][key] = {"error": exc.code, "error_description": exc.description}
-                if halt:
-                    break
-            finally:
-                sections["time"][key] = time_block(started)
+        for position, (key, command) in enumerate(commands.items()):
+            if position >= MAX_BATCH:
+                sections["error"][key] = {"error": "ERROR_BATCH_LENGTH_EXCEEDED", "error_description": BATCH_TOO_LONG}
+            elif isinstance(command, str):
+                self._batch_call(auth, key, command, sections, ending)
+            if (halt and key in sections["error"]) or any(fault.cuts_request for fault in ending):
+                break
         return {f"result_{name}" if name != "result" else name: found or [] for name, found in sections.items()}
+
+    def _batch_call(
+        self, auth: Auth, key: str, command: str, sections: dict[str, dict[str, Any]], ending: list[Fault]
+    ) -> None:
+        """Run one sub-call of a batch into `sections`; a fault that ends the request goes to `ending`."""
+        started = time.time()
+        method, _, query = command.partition("?")
+        method = normalize_method(method)
+        try:
+            if method == "batch":
+                raise ApiError("ERROR_BATCH_METHOD_NOT_ALLOWED", "Method is not allowed for batch usage", 405)
+            fault = self.take_fault(method)
+            if fault is not None and not fault.after:
+                if fault.cuts_request:
+                    ending.append(fault)
+                    return
+                if fault.stall:  # a slow call delays the whole answer; the batch still runs every call
+                    ending.append(fault)
+                else:
+                    raise ApiError(fault.error or "INTERNAL_SERVER_ERROR", fault.description, fault.status)
+            sections["result"][key] = self.call(method, auth, resolve_references(parse_query(query), sections))
+            sections["time"][key] = time_block(started)
+            if fault is not None and fault.after and fault.ends_request:
+                ending.append(fault)
+            elif fault is not None and fault.after:
+                raise ApiError(fault.error or "INTERNAL_SERVER_ERROR", fault.description, fault.status)
+        except ApiError as exc:
+            sections["error"][key] = {"error": exc.code, "error_description": exc.description}
 
     def record(self, entry: dict[str, Any]) -> None:
         self.journal.append(entry)
