@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -105,6 +106,31 @@ def test_rate_limit_refusals_are_waited_out_beyond_max_retries(portal: Portal, t
     fault(portal, "imbot.bot.list", count=5, error="QUERY_LIMIT_EXCEEDED", status=503)
     assert webhook_client(portal, max_retries=1).call("imbot.bot.list", {}) == []
     assert journal(portal) == ["QUERY_LIMIT_EXCEEDED"] * 5 + [None]
+
+
+def test_refusals_do_not_use_up_the_retries_of_other_failures(portal: Portal, trust: None) -> None:
+    """A long wait for the rate limit, then one lost answer: still within maxRetries, which counts failures only."""
+    fault(portal, "imbot.bot.list", count=8, error="QUERY_LIMIT_EXCEEDED", status=503)
+    fault(portal, "imbot.bot.list", count=1, drop=True)
+    assert webhook_client(portal, max_retries=1).call("imbot.bot.list", {}) == []
+    assert journal(portal) == ["QUERY_LIMIT_EXCEEDED"] * 8 + ["dropped", None]
+
+
+def test_time_spent_waiting_out_refusals_does_not_count_against_the_retry_time() -> None:
+    stop = _client._stop(max_retries=5)
+    refused = _client.error_for("imbot.bot.list", "QUERY_LIMIT_EXCEEDED", "")
+    lost = TransportError("imbot.bot.list", "TRANSPORT_ERROR", "RemoteDisconnected")
+    attempts = [(refused, 100.0), (refused, 250.0), (lost, 251.0), (lost, 260.0)]
+    decisions = [stop(retry_state(exc, seconds)) for exc, seconds in attempts]
+    assert decisions == [False, False, False, False]  # 151 s of the 260 went to waiting for the rate limit
+    assert stop(retry_state(lost, 251.0 + _client.MAX_RETRY_SECONDS)) is True
+
+
+def retry_state(exc: BaseException, seconds: float) -> Any:
+    """What tenacity hands a stop condition after an attempt failed with `exc`, `seconds` after the first began."""
+    outcome = Future()
+    outcome.set_exception(exc)
+    return SimpleNamespace(outcome=outcome, seconds_since_start=seconds)
 
 
 def test_rate_limit_error_after_the_wait_runs_out(portal: Portal, trust: None, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ._methods import ApiError
 from ._params import parse_body, parse_query
 from ._placements import ADMIN_USER_ID
-from ._portal import Auth, Fault, Portal, batch_commands, batch_methods, journaled, normalize_method, time_block
+from ._portal import Auth, Fault, Portal, batch_commands, batch_methods, journaled, normalize_method
 from ._store import DEFAULT_SCOPES
 
 logger = logging.getLogger("uvicorn.error")
@@ -112,7 +112,7 @@ class RestEndpoints:
             result = self.portal.call(method, auth, params, ending)
             for late in ending:
                 await self._apply_fault(late)
-            response: Response = JSONResponse({"result": result, "time": time_block(started)})
+            response: Response = JSONResponse({"result": result, "time": self.portal.time_of(auth, method, started)})
             entry.update(status=200, error=None)
             if method == "batch":
                 done, failed = result.get("result") or {}, result.get("result_error") or {}
@@ -205,7 +205,25 @@ class Controls:
         self.portal.store.reset()
         self.portal.journal.clear()
         self.portal.faults.clear()
+        self.portal.operating.reset(self.portal.operating_scale)
         return JSONResponse({"ok": True})
+
+    async def operating(self, request: Request) -> Response:
+        """Set the budget's `scale` (real seconds per second of its 10-minute window; starts the budget afresh)
+        and/or how long each call of `method` takes (`seconds` of operating time); answers the settings."""
+        spec = await control_spec(request)
+        budget = self.portal.operating
+        try:
+            if "scale" in spec:
+                scale = float(spec["scale"])
+                if not 0 < scale <= 1:
+                    raise ValueError(f"scale must be above 0 and at most 1, got {scale}")
+                budget.reset(scale)
+            if "method" in spec:
+                budget.costs[normalize_method(str(spec["method"]))] = float(spec["seconds"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ApiError("INVALID_REQUEST", f"operating needs method and seconds, or scale: {exc}") from exc
+        return JSONResponse({"scale": budget.scale, "costs": budget.costs})
 
     async def faults(self, request: Request) -> Response:
         spec = await control_spec(request)
@@ -314,5 +332,6 @@ def build_app(portal: Portal) -> ASGIApp:
         Route("/_emulator/oauth", controls.oauth, methods=["POST"]),
         Route("/_emulator/oauth-code", controls.oauth_code, methods=["POST"]),
         Route("/_emulator/expire-tokens", controls.expire_tokens, methods=["POST"]),
+        Route("/_emulator/operating", controls.operating, methods=["POST"]),
     ]
     return LoopbackOnly(Router(routes=routes))

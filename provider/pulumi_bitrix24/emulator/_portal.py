@@ -19,6 +19,7 @@ from typing import Any
 
 from .._ratelimit import LeakyBucket, Plan
 from ._methods import METHODS, V2_METHODS, ApiError, Caller
+from ._operating import OperatingBudget
 from ._params import parse_query, php_truthy, upper_keys
 from ._placements import GLOBAL_METHODS, PLACEMENT_METHODS
 from ._store import Store
@@ -139,6 +140,8 @@ class Auth:
     oauth_client_id: str | None
     scopes: tuple[str, ...]
     user_id: int = DEFAULT_USER_ID
+    caller: str = ""
+    """Whose operating time a call counts: the webhook's or the OAuth app's (LoadLimiter keys on it)."""
 
 
 @dataclass
@@ -149,19 +152,23 @@ class Portal:
     plan: Plan
     token_lifetime: float = 3600.0
     clock: Callable[[], float] = time.monotonic
+    operating_scale: float = 1.0
+    """Real seconds per second of the operating-time budget (see OperatingBudget)."""
     bucket: LeakyBucket = field(init=False)
+    operating: OperatingBudget = field(init=False)
     journal: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=JOURNAL_SIZE))
     faults: dict[str, deque[Fault]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.bucket = LeakyBucket(self.plan, self.clock)
+        self.operating = OperatingBudget(self.operating_scale)
 
     # --- auth ----------------------------------------------------------------------------------
     def webhook_auth(self, user_id: int, code: str) -> Auth:
         scopes = self.store.webhook_scopes(user_id, code)
         if scopes is None:
             raise ApiError("NO_AUTH_FOUND", "Wrong authorization data", 401)
-        return Auth("webhook", None, scopes, user_id)
+        return Auth("webhook", None, scopes, user_id, f"webhook {user_id} {mask(code)}")
 
     def token_auth(self, access_token: str) -> Auth:
         token = self.store.token(access_token) if access_token else None
@@ -169,7 +176,7 @@ class Portal:
             raise ApiError("NO_AUTH_FOUND", "Wrong authorization data", 401)
         if token.expires_at <= time.time():
             raise ApiError("expired_token", "The access token provided has expired.", 401)
-        return Auth("oauth", token.client_id, token.scopes, token.user_id)
+        return Auth("oauth", token.client_id, token.scopes, token.user_id, f"app {token.client_id}")
 
     # --- faults --------------------------------------------------------------------------------
     def add_fault(self, method: str, fault: Fault) -> None:
@@ -188,7 +195,21 @@ class Portal:
     # --- calls ---------------------------------------------------------------------------------
     def call(self, method: str, auth: Auth, params: dict[str, Any], ending: list[Fault] | None = None) -> Any:
         """Run one method (or a batch) for an authenticated caller; raises ApiError. A batch sub-call that meets
-        a fault ending the request stops the batch there and adds the fault to `ending` for the HTTP layer."""
+        a fault ending the request stops the batch there and adds the fault to `ending` for the HTTP layer.
+        A method whose operating time is spent is refused before it runs (CRestServer::processCall)."""
+        key = (auth.caller, method)
+        if self.operating.blocked(key):
+            raise ApiError("OPERATION_TIME_LIMIT", "Method is blocked due to operation time limit.", 429)
+        started, began = time.time(), time.perf_counter()
+        result = self._run(method, auth, params, ending)
+        self.operating.spend(key, started, time.perf_counter() - began)
+        return result
+
+    def time_of(self, auth: Auth, method: str, started: float) -> dict[str, Any]:
+        """The `time` block of a call that succeeded, with its method's operating time (appendDebugInfo)."""
+        return {**time_block(started), **self.operating.fields((auth.caller, method), started)}
+
+    def _run(self, method: str, auth: Auth, params: dict[str, Any], ending: list[Fault] | None) -> Any:
         if method == "batch":
             return self._batch(auth, params, [] if ending is None else ending)
         handler = METHODS.get(method) or V2_METHODS.get(method) or PLACEMENT_METHODS.get(method)
@@ -244,7 +265,7 @@ class Portal:
                 else:
                     raise ApiError(fault.error or "INTERNAL_SERVER_ERROR", fault.description, fault.status)
             sections["result"][key] = self.call(method, auth, resolve_references(parse_query(query), sections))
-            sections["time"][key] = time_block(started)
+            sections["time"][key] = self.time_of(auth, method, started)
             if fault is not None and fault.after and fault.ends_request:
                 ending.append(fault)
             elif fault is not None and fault.after:
@@ -298,7 +319,7 @@ def normalize_method(raw: str) -> str:
 
 
 def time_block(started: float) -> dict[str, Any]:
-    """The `time` object of a response envelope (api-reference/data-types.md)."""
+    """The `time` object of a response envelope (api-reference/data-types.md), but for the operating time."""
     finished = time.time()
     return {
         "start": started,
@@ -307,6 +328,4 @@ def time_block(started: float) -> dict[str, Any]:
         "processing": finished - started,
         "date_start": datetime.fromtimestamp(started, UTC).astimezone().isoformat(timespec="seconds"),
         "date_finish": datetime.fromtimestamp(finished, UTC).astimezone().isoformat(timespec="seconds"),
-        "operating_reset_at": int(finished) + 600,
-        "operating": 0,
     }
