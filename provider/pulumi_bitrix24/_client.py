@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar
+from urllib.parse import urljoin
 
 import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception
@@ -26,6 +27,7 @@ from ._config import Settings, SettingsError
 from ._errors import (
     EXPIRED_TOKEN,
     OPERATION_TIME_LIMIT,
+    PORTAL_MOVED,
     QUERY_LIMIT_EXCEEDED,
     REFUSED_CODES,
     SERVER_FAULT_CODES,
@@ -33,6 +35,8 @@ from ._errors import (
     Bitrix24Error,
     CertificateError,
     HostNotFoundError,
+    OAuthPortalMovedError,
+    PortalMovedError,
     TokenRejectedError,
     TransportError,
     error_for,
@@ -379,6 +383,12 @@ class Client:
         return kind(method, "TRANSPORT_ERROR", self._redact(f"{type(exc).__name__}: {exc}"))
 
     def _unwrap(self, method: str, response: requests.Response) -> Any:
+        if response.is_redirect:
+            # A renamed portal redirects to its new address (settings/how-to-call-rest-api/change-domen.md): name
+            # the new portal, never the Location's path, which repeats the webhook code.
+            moved = PortalMovedError if self.is_webhook else OAuthPortalMovedError
+            new_portal = portal_key(urljoin(response.url, response.headers["Location"]))
+            raise moved(method, PORTAL_MOVED, self._redact(f"it now answers at {new_portal}"))
         try:
             envelope = response.json()
         except ValueError:

@@ -17,6 +17,7 @@ from pulumi_bitrix24._errors import (
     AuthError,
     ExpiredTokenError,
     NotFoundError,
+    PortalMovedError,
     RateLimitError,
     ScopeError,
     TransportError,
@@ -138,6 +139,29 @@ def test_rate_limit_error_after_the_wait_runs_out(portal: Portal, trust: None, m
     fault(portal, "imbot.bot.list", count=5, error="QUERY_LIMIT_EXCEEDED", status=503)
     with pytest.raises(RateLimitError, match="bitrix24:plan"):
         webhook_client(portal, max_retries=1).call("imbot.bot.list", {})
+
+
+@pytest.mark.parametrize(("name", "key"), [(None, "bitrix24:webhookUrl"), ("acme", "bitrix24:portals.acme.webhookUrl")])
+def test_a_moved_portal_is_named_with_its_new_address_and_the_key_to_change(
+    portal: Portal, trust: None, name: str | None, key: str
+) -> None:
+    portal.post("_emulator/move", json={"to": "https://Renamed.example.com/"})
+    with pytest.raises(PortalMovedError) as caught:
+        webhook_client(portal, name=name).call("imbot.bot.list", {})
+    message = str(caught.value)
+    assert "failed with PORTAL_MOVED (it now answers at https://renamed.example.com/)" in message
+    assert f"Put the new address in {key} in place of the old one" in message
+    code = portal.info.webhook_url.rstrip("/").rsplit("/", 1)[1]
+    assert code not in message and portal.info.client_id not in message
+    assert journal(portal) == ["moved"], "a redirect is not followed, nor retried"
+
+
+def test_a_moved_portal_in_oauth_mode_names_the_portal_url(portal: Portal, trust: None) -> None:
+    client = refreshing_client(portal)
+    portal.post("_emulator/move", json={"to": "https://renamed.example.com"})
+    with pytest.raises(PortalMovedError, match=r"Set bitrix24:portalUrl to the new address") as caught:
+        client.call("imbot.bot.list", {})
+    assert "https://renamed.example.com/" in str(caught.value)
 
 
 def refreshing_client(portal: Portal) -> Client:

@@ -158,6 +158,8 @@ class Portal:
     operating: OperatingBudget = field(init=False)
     journal: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=JOURNAL_SIZE))
     faults: dict[str, deque[Fault]] = field(default_factory=dict)
+    moved_to: str | None = None
+    """The new base URL of a renamed portal: every REST request is redirected there (see Controls.move)."""
 
     def __post_init__(self) -> None:
         self.bucket = LeakyBucket(self.plan, self.clock)
