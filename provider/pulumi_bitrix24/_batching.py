@@ -115,7 +115,13 @@ class Coalescer:
         return sum(1 for started in self._starts if started >= recent)
 
     def submit(self, calls: list[SubCall]) -> list[Outcome]:
-        """Run a group of calls (later ones may refer to earlier ones with Ref) and wait for their outcomes."""
+        """Run a group of calls (later ones may refer to earlier ones with Ref) and wait for their outcomes.
+
+        A group goes in one request, so it holds at most MAX_BATCH calls: the portal would run only the first
+        MAX_BATCH of a longer batch.
+        """
+        if len(calls) > MAX_BATCH:
+            raise ValueError(f"a group of calls goes in one batch request, so it holds at most {MAX_BATCH} calls")
         entry = _Entry(calls)
         with self._cv:
             self._queue.append(entry)

@@ -12,9 +12,11 @@ import itertools
 import random
 import ssl
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar
+from urllib.parse import urljoin
 
 import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception
@@ -25,6 +27,7 @@ from ._config import Settings, SettingsError
 from ._errors import (
     EXPIRED_TOKEN,
     OPERATION_TIME_LIMIT,
+    PORTAL_MOVED,
     QUERY_LIMIT_EXCEEDED,
     REFUSED_CODES,
     SERVER_FAULT_CODES,
@@ -32,6 +35,8 @@ from ._errors import (
     Bitrix24Error,
     CertificateError,
     HostNotFoundError,
+    OAuthPortalMovedError,
+    PortalMovedError,
     TokenRejectedError,
     TransportError,
     error_for,
@@ -44,7 +49,17 @@ Result = TypeVar("Result")
 MAX_RETRY_SECONDS = 120.0
 LIMIT_WAIT_SECONDS = 300.0
 """How long calls refused by the rate limit keep waiting: long enough to share a portal with another run."""
+OPERATION_WAIT_SECONDS = 660.0
+"""How long a call refused for its method's operating time keeps waiting: the budget's 10-minute window
+(limits.md), and a minute more."""
+OPERATION_RETRY_SECONDS = 30.0
+"""The wait after OPERATION_TIME_LIMIT when the method's last answer named no reset still ahead."""
 USER_AGENT = "pulumi-bitrix24"
+IDLE_REUSE_SECONDS = 2.0
+"""The longest pause after which a kept-alive connection to the portal is used again. Servers close connections
+left idle (uvicorn's timeout_keep_alive and Apache's KeepAliveTimeout default to 5 s), and a request sent just as
+they do is cut off unanswered though it was never read: then it cannot be told from a lost answer (RFC 9112,
+section 9.3.1). After a longer pause a request goes on a new connection, at the cost of one TLS handshake."""
 
 
 class _Unsent(TransportError):
@@ -139,27 +154,43 @@ def _should_retry(idempotent: bool) -> Any:
     return predicate
 
 
+def _refusal_wait(exc: BaseException | None) -> float | None:
+    """How long a call refused by a portal limit may keep waiting for it; None for any other failure."""
+    code = exc.code if isinstance(exc, Bitrix24Error) else None
+    return {QUERY_LIMIT_EXCEEDED: LIMIT_WAIT_SECONDS, OPERATION_TIME_LIMIT: OPERATION_WAIT_SECONDS}.get(str(code))
+
+
 def _stop(max_retries: int) -> Any:
-    """Give up after max_retries attempts, except on the rate limit: wait for it up to LIMIT_WAIT_SECONDS."""
+    """Give up after max_retries failures or MAX_RETRY_SECONDS; refusals by a portal limit are waited out for
+    as long as their limit allows instead, and neither count as failures nor use up that time."""
+    failures = 0
+    refused_seconds = 0.0
+    last: tuple[float, bool] = (0.0, False)  # when the previous attempt ended, and whether it was refused
 
     def stop(state: RetryCallState) -> bool:
+        nonlocal failures, refused_seconds, last
         exc = state.outcome.exception() if state.outcome else None
         waited = state.seconds_since_start or 0.0
-        if isinstance(exc, Bitrix24Error) and exc.code == QUERY_LIMIT_EXCEEDED:
-            return waited >= LIMIT_WAIT_SECONDS
-        return state.attempt_number > max_retries or waited >= MAX_RETRY_SECONDS
+        if last[1]:  # the wait after a refusal, and the attempt it let through
+            refused_seconds += waited - last[0]
+        limit = _refusal_wait(exc)
+        last = (waited, limit is not None)
+        if limit is not None:
+            return waited >= limit
+        failures += 1
+        return failures > max_retries or waited - refused_seconds >= MAX_RETRY_SECONDS
 
     return stop
 
 
 def _backoff(state: RetryCallState) -> float:
     """Exponential backoff with full jitter; the rate limit is paced by the bucket, OPERATION_TIME_LIMIT waits
-    for its basket to drain."""
+    for the method's budget (Client._pause knows when it is back)."""
     exc = state.outcome.exception() if state.outcome else None
     if isinstance(exc, Bitrix24Error) and exc.code == QUERY_LIMIT_EXCEEDED:
         return random.uniform(0, 0.5)
     if isinstance(exc, Bitrix24Error) and exc.code == OPERATION_TIME_LIMIT:
-        return 30.0
+        return OPERATION_RETRY_SECONDS
     return random.uniform(0, min(8.0, 0.25 * 2**state.attempt_number))
 
 
@@ -175,7 +206,11 @@ class Client:
         self._refresh_token = stored.refresh_token if stored else settings.refresh_token
         self._redact = Redactor((*settings.secrets, self._access_token or "", self._refresh_token or ""))
         self._bucket = _bucket_for(settings)
+        self._operating_resets: dict[str, float] = {}
+        """Per method, the unix time its last answer said its operating-time budget frees up."""
         self._session = requests.Session()
+        self._answered = time.monotonic()
+        """When the last request to the portal ended: its connection has been idle since."""
         self._session.headers.update({"Accept": "application/json", "User-Agent": USER_AGENT})
         self._lock = threading.Lock()
         # Requests are worth waiting for neighbours only where the plan limits them.
@@ -250,9 +285,25 @@ class Client:
         return Retrying(
             retry=retry_if_exception(_should_retry(idempotent)),
             stop=_stop(self._settings.max_retries),
-            wait=_backoff,
+            wait=self._pause,
             reraise=True,
         )
+
+    def _pause(self, state: RetryCallState) -> float:
+        """The wait before a retry: a method out of operating time waits until the reset its last answer named
+        (the 429 answer names none: rest/classes/general/rest.php writes the time block only on success)."""
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, Bitrix24Error) and exc.code == OPERATION_TIME_LIMIT:
+            left = self._operating_resets.get(exc.method, 0.0) - time.time()
+            if left > 0:
+                return left
+        return _backoff(state)
+
+    def _note_operating(self, method: str, timing: Any) -> None:
+        """Remember when the method's operating-time budget frees up, from an answer's `time` block."""
+        reset = timing.get("operating_reset_at") if isinstance(timing, dict) else None
+        if isinstance(reset, int | float) and not isinstance(reset, bool):
+            self._operating_resets[method] = float(reset)
 
     def _renewing(self, attempt: Callable[[], Result]) -> Result:
         """Run `attempt`; when the access token it used has expired, or was just renewed by another call,
@@ -280,6 +331,8 @@ class Client:
     def _post(self, method: str, params: dict[str, Any]) -> Any:
         """One HTTP request (the coalescer has paced it); the rate limit's answer tunes the shared bucket."""
         body = params if self.is_webhook else {**params, "auth": self._access_token}
+        if time.monotonic() - self._answered > IDLE_REUSE_SECONDS:
+            self._session.close()  # the server may be closing the idle connection right now
         try:
             response = self._session.post(
                 f"{self._settings.base_url}{method}.json",
@@ -289,6 +342,8 @@ class Client:
             )
         except requests.RequestException as exc:
             raise self._transport_error(method, exc) from None
+        finally:
+            self._answered = time.monotonic()
         try:
             result = self._unwrap(method, response)
         except Bitrix24Error as exc:
@@ -302,6 +357,10 @@ class Client:
         """A `batch` request; each sub-call's error becomes that call's own typed error."""
         answer = self._post("batch", {"halt": 0, "cmd": cmd})
         results = answer.get("result") or {}
+        timings = answer.get("result_time")
+        for key, timing in timings.items() if isinstance(timings, dict) else ():
+            if key in cmd:
+                self._note_operating(cmd[key].partition("?")[0], timing)
         errors: dict[str, BaseException] = {}
         for key, error in (answer.get("result_error") or {}).items():
             method = cmd[key].partition("?")[0]
@@ -327,6 +386,12 @@ class Client:
         return kind(method, "TRANSPORT_ERROR", self._redact(f"{type(exc).__name__}: {exc}"))
 
     def _unwrap(self, method: str, response: requests.Response) -> Any:
+        if response.is_redirect:
+            # A renamed portal redirects to its new address (settings/how-to-call-rest-api/change-domen.md): name
+            # the new portal, never the Location's path, which repeats the webhook code.
+            moved = PortalMovedError if self.is_webhook else OAuthPortalMovedError
+            new_portal = portal_key(urljoin(response.url, response.headers["Location"]))
+            raise moved(method, PORTAL_MOVED, self._redact(f"it now answers at {new_portal}"))
         try:
             envelope = response.json()
         except ValueError:
@@ -341,6 +406,7 @@ class Client:
             raise error_for(method, "INTERNAL_SERVER_ERROR", f"HTTP {response.status_code}")
         if not isinstance(envelope, dict) or "result" not in envelope:
             raise error_for(method, "ERROR_UNEXPECTED_ANSWER", f"HTTP {response.status_code}, no result")
+        self._note_operating(method, envelope.get("time"))
         return envelope["result"]
 
     def _renewable(self, exc: Bitrix24Error, token: str | None) -> bool:

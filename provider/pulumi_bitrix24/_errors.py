@@ -272,3 +272,30 @@ def error_for(method: str, code: str, description: str) -> Bitrix24Error:
         # (api-reference/widgets/placement-bind.md, "Errors").
         return AdministratorError(method, code, description)
     return _TYPES.get(code, InvalidRequestError)(method, code, description)
+
+
+PORTAL_MOVED = "PORTAL_MOVED"
+
+
+class PortalMovedError(TransportError):
+    """The portal was renamed: its old address answers every request with a redirect to the new one
+    (settings/how-to-call-rest-api/change-domen.md). The provider does not follow it, so nothing was sent there:
+    following would send the webhook code or token to a host the configuration does not name."""
+
+    hint = (
+        "the portal has a new address (it was renamed), and the old one redirects every request there; nothing was "
+        "sent to it. Put the new address in bitrix24:webhookUrl in place of the old one (the same webhook: keep "
+        "/rest/<user_id>/<code>/), then run again."
+    )
+
+    def message(self) -> str:
+        """Worded as a portal's answer, so that it names the portal and its settings as those errors do."""
+        return Bitrix24Error.message(self)
+
+
+class OAuthPortalMovedError(PortalMovedError):
+    hint = (
+        "the portal has a new address (it was renamed), and the old one redirects every request there; nothing was "
+        "sent to it. Set bitrix24:portalUrl to the new address and store the app's tokens for it with "
+        "pulumi-bitrix24-tokens (the token store keeps them per portal address), then run again."
+    )

@@ -153,6 +153,13 @@ def test_batches_hold_at_most_fifty_sub_calls_and_never_split_a_group(portal: Fa
     assert sum(sizes) == 60 and max(sizes) <= MAX_BATCH and all(size % 2 == 0 for size in sizes)
 
 
+def test_a_group_longer_than_a_batch_is_refused_before_anything_is_sent(portal: FakePortal) -> None:
+    """The portal would run only the first MAX_BATCH calls of a longer batch (rest_provider.php, methodsBatch)."""
+    with pytest.raises(ValueError, match="at most 50 calls"):
+        coalescer(portal).submit([SubCall("m", {"i": i}) for i in range(MAX_BATCH + 1)])
+    assert portal.requests == []
+
+
 def test_php_query_writes_nested_values_as_php_reads_them() -> None:
     query = php_query({"FIELDS": {"LANG": [{"TITLE": "A b"}], "W": 400.0, "H": None, "N": []}, "ok": True})
     assert parse_qsl(query) == [("FIELDS[LANG][0][TITLE]", "A b"), ("FIELDS[W]", "400"), ("ok", "1")]

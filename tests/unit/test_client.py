@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from pulumi_bitrix24._errors import (
     AuthError,
     ExpiredTokenError,
     NotFoundError,
+    PortalMovedError,
     RateLimitError,
     ScopeError,
     TransportError,
@@ -107,11 +109,59 @@ def test_rate_limit_refusals_are_waited_out_beyond_max_retries(portal: Portal, t
     assert journal(portal) == ["QUERY_LIMIT_EXCEEDED"] * 5 + [None]
 
 
+def test_refusals_do_not_use_up_the_retries_of_other_failures(portal: Portal, trust: None) -> None:
+    """A long wait for the rate limit, then one lost answer: still within maxRetries, which counts failures only."""
+    fault(portal, "imbot.bot.list", count=8, error="QUERY_LIMIT_EXCEEDED", status=503)
+    fault(portal, "imbot.bot.list", count=1, drop=True)
+    assert webhook_client(portal, max_retries=1).call("imbot.bot.list", {}) == []
+    assert journal(portal) == ["QUERY_LIMIT_EXCEEDED"] * 8 + ["dropped", None]
+
+
+def test_time_spent_waiting_out_refusals_does_not_count_against_the_retry_time() -> None:
+    stop = _client._stop(max_retries=5)
+    refused = _client.error_for("imbot.bot.list", "QUERY_LIMIT_EXCEEDED", "")
+    lost = TransportError("imbot.bot.list", "TRANSPORT_ERROR", "RemoteDisconnected")
+    attempts = [(refused, 100.0), (refused, 250.0), (lost, 251.0), (lost, 260.0)]
+    decisions = [stop(retry_state(exc, seconds)) for exc, seconds in attempts]
+    assert decisions == [False, False, False, False]  # 151 s of the 260 went to waiting for the rate limit
+    assert stop(retry_state(lost, 251.0 + _client.MAX_RETRY_SECONDS)) is True
+
+
+def retry_state(exc: BaseException, seconds: float) -> Any:
+    """What tenacity hands a stop condition after an attempt failed with `exc`, `seconds` after the first began."""
+    outcome = Future()
+    outcome.set_exception(exc)
+    return SimpleNamespace(outcome=outcome, seconds_since_start=seconds)
+
+
 def test_rate_limit_error_after_the_wait_runs_out(portal: Portal, trust: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_client, "LIMIT_WAIT_SECONDS", 0.0)
     fault(portal, "imbot.bot.list", count=5, error="QUERY_LIMIT_EXCEEDED", status=503)
     with pytest.raises(RateLimitError, match="bitrix24:plan"):
         webhook_client(portal, max_retries=1).call("imbot.bot.list", {})
+
+
+@pytest.mark.parametrize(("name", "key"), [(None, "bitrix24:webhookUrl"), ("acme", "bitrix24:portals.acme.webhookUrl")])
+def test_a_moved_portal_is_named_with_its_new_address_and_the_key_to_change(
+    portal: Portal, trust: None, name: str | None, key: str
+) -> None:
+    portal.post("_emulator/move", json={"to": "https://Renamed.example.com/"})
+    with pytest.raises(PortalMovedError) as caught:
+        webhook_client(portal, name=name).call("imbot.bot.list", {})
+    message = str(caught.value)
+    assert "failed with PORTAL_MOVED (it now answers at https://renamed.example.com/)" in message
+    assert f"Put the new address in {key} in place of the old one" in message
+    code = portal.info.webhook_url.rstrip("/").rsplit("/", 1)[1]
+    assert code not in message and portal.info.client_id not in message
+    assert journal(portal) == ["moved"], "a redirect is not followed, nor retried"
+
+
+def test_a_moved_portal_in_oauth_mode_names_the_portal_url(portal: Portal, trust: None) -> None:
+    client = refreshing_client(portal)
+    portal.post("_emulator/move", json={"to": "https://renamed.example.com"})
+    with pytest.raises(PortalMovedError, match=r"Set bitrix24:portalUrl to the new address") as caught:
+        client.call("imbot.bot.list", {})
+    assert "https://renamed.example.com/" in str(caught.value)
 
 
 def refreshing_client(portal: Portal) -> Client:

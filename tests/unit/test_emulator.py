@@ -330,14 +330,45 @@ def test_batch_runs_sub_calls_and_reports_errors(portal: Portal) -> None:
     assert set(result["result"]) == {"list", "app"}
     assert result["result_error"]["bad"]["error"] == "CHAT_APP_ID_ERROR"
     assert result["result_error"]["nested"]["error"] == "ERROR_BATCH_METHOD_NOT_ALLOWED"
-    assert set(result["result_time"]) == {"list", "bad", "nested", "app"}
+    assert set(result["result_time"]) == {"list", "app"}  # only a call that succeeded has its time
 
 
-def test_batch_halt_and_length(portal: Portal) -> None:
+def test_batch_halt_stops_at_the_first_error(portal: Portal) -> None:
     result = portal.result("batch", halt=1, cmd={"a": "imbot.nothing", "b": "imbot.bot.list"})
     assert set(result["result_error"]) == {"a"} and result["result"] == []
-    too_many = {str(i): "imbot.bot.list" for i in range(51)}
-    assert portal.error("batch", cmd=too_many) == (400, "ERROR_BATCH_LENGTH_EXCEEDED")
+
+
+def test_a_batch_of_more_than_fifty_runs_fifty_and_refuses_the_rest_one_by_one(portal: Portal) -> None:
+    cid = portal.info.client_id
+    register = "imbot.register?EVENT_HANDLER=https://e.com/h&PROPERTIES[NAME]=n&CLIENT_ID=" + cid + "&CODE="
+    cmd = {f"k{i}": "imbot.bot.list" for i in range(49)} | {"fiftieth": register + "in", "extra": register + "out"}
+    cmd["last"] = "imbot.bot.list"
+    status, envelope = portal.call("batch", cmd=cmd)
+    assert status == 200, envelope
+    result = envelope["result"]
+    assert len(result["result"]) == 50 and "fiftieth" in result["result"]
+    refused = {"error": "ERROR_BATCH_LENGTH_EXCEEDED", "error_description": "Max batch length exceeded"}
+    assert result["result_error"] == {"extra": refused, "last": refused}
+    assert [bot["CODE"] for bot in portal.state()["bots"]] == ["in"]
+
+
+@pytest.mark.parametrize(
+    ("halt", "halts"),
+    [("1", True), ("Y", True), ("N", True), ("false", True), ("0.0", True), ("0", False), ("", False)],
+)
+def test_a_form_halt_is_read_with_php_truthiness(portal: Portal, halt: str, halts: bool) -> None:
+    """rest_provider.php reads `isset($q['HALT']) && $q['HALT']`: only "" and "0" are false strings."""
+    form = {"HALT": halt, "Cmd[a]": "imbot.nothing", "Cmd[b]": f"imbot.bot.list?CLIENT_ID={portal.info.client_id}"}
+    response = portal.session.post(portal.info.webhook_url + "batch", data=form, verify=portal.info.ca_bundle)
+    result = response.json()["result"]
+    assert set(result["result_error"]) == {"a"}
+    assert ("b" not in result["result"]) is halts
+
+
+@pytest.mark.parametrize(("halt", "halts"), [(False, False), (0, False), (None, False), (True, True), ([0], True)])
+def test_a_json_halt_is_read_with_php_truthiness(portal: Portal, halt: Any, halts: bool) -> None:
+    result = portal.result("batch", halt=halt, cmd={"a": "imbot.nothing", "b": "imbot.bot.list"})
+    assert ("b" not in result["result"]) is halts
 
 
 # --- limits, faults, persistence, concurrency ------------------------------------------------------

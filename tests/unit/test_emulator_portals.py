@@ -66,3 +66,36 @@ def test_each_portal_has_its_own_rate_limit(tmp_path: Path) -> None:
         assert register_bot(emulator.info, "fresh").status_code == 200
     finally:
         emulator.stop()
+
+
+def test_a_moved_portal_redirects_each_rest_path_to_the_same_path_at_its_new_address(tmp_path: Path) -> None:
+    emulator = Emulator(tmp_path, plan="unlimited", portals=("acme",))
+    emulator.start()
+    try:
+        acme = emulator.portals["acme"]
+        new = "https://acme-renamed.example.com/"
+        moved = requests.post(
+            f"{acme.base_url}_emulator/move", json={"to": new}, verify=acme.ca_bundle, timeout=10
+        ).json()
+        assert moved == {"moved_to": new}
+        hook = requests.post(
+            f"{acme.webhook_url}imbot.register.json?x=1", json={}, verify=acme.ca_bundle, allow_redirects=False
+        )
+        assert hook.status_code == 301
+        assert (
+            hook.headers["Location"] == new + acme.webhook_url.removeprefix(acme.base_url) + "imbot.register.json?x=1"
+        )
+        app = requests.post(f"{acme.base_url}rest/imbot.bot.list", verify=acme.ca_bundle, allow_redirects=False)
+        assert (app.status_code, app.headers["Location"]) == (301, new + "rest/imbot.bot.list")
+        assert [(e["method"], e["status"], e["error"]) for e in control(acme, "journal").json()] == [
+            ("imbot.register", 301, "moved"),
+            ("imbot.bot.list", 301, "moved"),
+        ]
+        assert control(acme, "state").json()["bots"] == []
+        assert register_bot(emulator.info, "echo").status_code == 200, "the other portal stays where it was"
+        control(acme, "reset", "POST")
+        assert register_bot(acme, "echo").status_code == 200, "a reset brings the portal back"
+        refused = requests.post(f"{acme.base_url}_emulator/move", json={"to": "nowhere"}, verify=acme.ca_bundle)
+        assert refused.status_code == 400 and "base URL" in refused.json()["error_description"]
+    finally:
+        emulator.stop()

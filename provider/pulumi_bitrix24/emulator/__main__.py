@@ -1,4 +1,5 @@
-"""`python -m pulumi_bitrix24.emulator --data DIR [--port N] [--plan standard] [--portals a,b]`: serve until stopped.
+"""`python -m pulumi_bitrix24.emulator --data DIR [--port N] [--plan standard] [--portals a,b] [--operating-scale S]`:
+serve until stopped.
 
 Prints one JSON line: the default portal's URLs, CLIENT_ID and CA bundle, and under "portals" the same for each
 extra portal (served under /<name>/ by the same process).
@@ -20,12 +21,23 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (0 picks a free one)")
     parser.add_argument("--plan", choices=sorted(PLANS), default="standard", help="rate-limit plan")
     parser.add_argument("--token-lifetime", type=float, default=3600.0, help="OAuth access token seconds")
+    parser.add_argument(
+        "--operating-scale",
+        type=float,
+        default=1.0,
+        help="real seconds per second of each method's operating-time budget (0.001: its 10 minutes pass in 0.6 s)",
+    )
     parser.add_argument("--portals", default="", help="comma-separated names of extra portals, e.g. acme,globex")
     args = parser.parse_args()
     names = tuple(name for name in args.portals.split(",") if name)
     try:
         emulator = Emulator(
-            args.data, port=args.port, plan=args.plan, token_lifetime=args.token_lifetime, portals=names
+            args.data,
+            port=args.port,
+            plan=args.plan,
+            token_lifetime=args.token_lifetime,
+            portals=names,
+            operating_scale=args.operating_scale,
         )
     except PortInUseError as exc:
         sys.exit(f"emulator: {exc.strerror}; pick another --port or stop the other process")

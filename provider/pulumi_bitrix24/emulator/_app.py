@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ._methods import ApiError
 from ._params import parse_body, parse_query
 from ._placements import ADMIN_USER_ID
-from ._portal import Auth, Fault, Portal, batch_methods, journaled, normalize_method, time_block
+from ._portal import Auth, Fault, Portal, batch_commands, batch_methods, journaled, normalize_method
 from ._store import DEFAULT_SCOPES
 
 logger = logging.getLogger("uvicorn.error")
@@ -87,6 +87,8 @@ class RestEndpoints:
     async def _rest(self, request: Request, authenticate: Any) -> Response:
         started = time.time()
         method = normalize_method(request.path_params["method"])
+        if self.portal.moved_to is not None:
+            return self._moved(request, method, self.portal.moved_to)
         # status and error stay these only if the call ends in an unexpected exception (answered as a 500)
         entry: dict[str, Any] = {
             "time": started,
@@ -112,11 +114,12 @@ class RestEndpoints:
             result = self.portal.call(method, auth, params, ending)
             for late in ending:
                 await self._apply_fault(late)
-            response: Response = JSONResponse({"result": result, "time": time_block(started)})
+            response: Response = JSONResponse({"result": result, "time": self.portal.time_of(auth, method, started)})
             entry.update(status=200, error=None)
             if method == "batch":
-                failed = result.get("result_error") or {}
-                entry["call_errors"] = [failed.get(k, {}).get("error") for k in result.get("result_time") or {}]
+                done, failed = result.get("result") or {}, result.get("result_error") or {}
+                ran = [k for k in batch_commands(params) or {} if k in done or k in failed]
+                entry["call_errors"] = [failed.get(k, {}).get("error") for k in ran]
             if any(f.garble for f in ([fault] if fault else []) + ending):
                 response = Response("<html>502 Bad Gateway</html>", status_code=200, media_type="text/html")
                 entry["error"] = "garbled"
@@ -129,6 +132,16 @@ class RestEndpoints:
         finally:
             self.portal.record(entry)
         return response
+
+    def _moved(self, request: Request, method: str, new_base: str) -> Response:
+        """A renamed portal: the same path and query at its new address, with 301 and a Location
+        (settings/how-to-call-rest-api/change-domen.md); journaled, with nothing run."""
+        path = request.url.path.removeprefix(str(request.scope.get("root_path", ""))).lstrip("/")
+        query = f"?{request.url.query}" if request.url.query else ""
+        self.portal.record(
+            {"time": time.time(), "method": method, "auth": None, "params": {}, "status": 301, "error": "moved"}
+        )
+        return Response(status_code=301, headers={"Location": f"{new_base.rstrip('/')}/{path}{query}"})
 
     @staticmethod
     async def _apply_fault(fault: Fault) -> None:
@@ -187,7 +200,8 @@ async def control_spec(request: Request) -> dict[str, Any]:
 
 
 class Controls:
-    """`/_emulator/*`: journal, state, reset, faults, extra webhooks and OAuth apps; loopback only."""
+    """`/_emulator/*`: journal, state, reset, faults, extra webhooks and OAuth apps, the operating-time budget and
+    a move of the portal to a new address; loopback only."""
 
     def __init__(self, portal: Portal) -> None:
         self.portal = portal
@@ -204,7 +218,35 @@ class Controls:
         self.portal.store.reset()
         self.portal.journal.clear()
         self.portal.faults.clear()
+        self.portal.operating.reset(self.portal.operating_scale)
+        self.portal.moved_to = None
         return JSONResponse({"ok": True})
+
+    async def move(self, request: Request) -> Response:
+        """Rename the portal: from now on its REST paths redirect to the same path under `to` (a base URL such as
+        `https://renamed.example.com/`); `to` null undoes it."""
+        to = (await control_spec(request)).get("to")
+        if to is not None and not (isinstance(to, str) and to.startswith(("https://", "http://"))):
+            raise ApiError("INVALID_REQUEST", f"to must be a base URL such as https://renamed.example.com/, got {to!r}")
+        self.portal.moved_to = to
+        return JSONResponse({"moved_to": to})
+
+    async def operating(self, request: Request) -> Response:
+        """Set the budget's `scale` (real seconds per second of its 10-minute window; starts the budget afresh)
+        and/or how long each call of `method` takes (`seconds` of operating time); answers the settings."""
+        spec = await control_spec(request)
+        budget = self.portal.operating
+        try:
+            if "scale" in spec:
+                scale = float(spec["scale"])
+                if not 0 < scale <= 1:
+                    raise ValueError(f"scale must be above 0 and at most 1, got {scale}")
+                budget.reset(scale)
+            if "method" in spec:
+                budget.costs[normalize_method(str(spec["method"]))] = float(spec["seconds"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ApiError("INVALID_REQUEST", f"operating needs method and seconds, or scale: {exc}") from exc
+        return JSONResponse({"scale": budget.scale, "costs": budget.costs})
 
     async def faults(self, request: Request) -> Response:
         spec = await control_spec(request)
@@ -313,5 +355,7 @@ def build_app(portal: Portal) -> ASGIApp:
         Route("/_emulator/oauth", controls.oauth, methods=["POST"]),
         Route("/_emulator/oauth-code", controls.oauth_code, methods=["POST"]),
         Route("/_emulator/expire-tokens", controls.expire_tokens, methods=["POST"]),
+        Route("/_emulator/operating", controls.operating, methods=["POST"]),
+        Route("/_emulator/move", controls.move, methods=["POST"]),
     ]
     return LoopbackOnly(Router(routes=routes))

@@ -122,3 +122,11 @@ def parse_body(content_type: str, body: bytes) -> dict[str, Any]:
 def upper_keys(params: dict[str, Any]) -> dict[str, Any]:
     """imbot handlers uppercase top-level parameter names only (the im module's CIMRestService; the docs are silent)."""
     return {str(k).upper(): v for k, v in params.items()}
+
+
+def php_truthy(value: Any) -> bool:
+    """A parameter as PHP's `if ($value)` reads it: null, false, 0, 0.0, "", "0" and an empty array are false,
+    everything else is true ("N" and "false" too, being non-empty strings)."""
+    if isinstance(value, str):
+        return value not in ("", "0")
+    return bool(value)

@@ -19,11 +19,14 @@ from typing import Any
 
 from .._ratelimit import LeakyBucket, Plan
 from ._methods import METHODS, V2_METHODS, ApiError, Caller
-from ._params import parse_query, upper_keys
+from ._operating import OperatingBudget
+from ._params import parse_query, php_truthy, upper_keys
 from ._placements import GLOBAL_METHODS, PLACEMENT_METHODS
 from ._store import Store
 
 MAX_BATCH = 50
+"""Commands a batch runs (CRestUtil::BATCH_MAX_LENGTH, rest/classes/general/rest_util.php)."""
+BATCH_TOO_LONG = "Max batch length exceeded"
 SECRET_PARAMS = frozenset(
     {"AUTH", "CLIENT_ID", "CLIENTID", "BOTTOKEN", "BOT_TOKEN", "HASH", "CLIENT_SECRET", "REFRESH_TOKEN", "ACCESS_TOKEN"}
 )
@@ -71,10 +74,12 @@ def masked(params: Any, longest: float = math.inf, budget: float = math.inf) -> 
 def journaled(params: dict[str, Any]) -> Any:
     """Params as the journal keeps them: masked, and small whatever was sent, so the journal stays cheap.
     A batch's sub-calls are shown decoded, so that their secrets are masked too."""
-    commands = params.get("cmd")
-    if isinstance(commands, dict):
-        params = {**params, "cmd": {k: _decoded_command(v) for k, v in commands.items()}}
-    return masked(params, JOURNAL_TEXT, JOURNAL_BUDGET)
+    decoded = dict(params)
+    for key, value in params.items():
+        commands = batch_commands({key: value}) if str(key).upper() == "CMD" else None
+        if commands is not None:
+            decoded[key] = {k: _decoded_command(v) for k, v in commands.items()}
+    return masked(decoded, JOURNAL_TEXT, JOURNAL_BUDGET)
 
 
 def _decoded_command(command: Any) -> Any:
@@ -85,14 +90,20 @@ def _decoded_command(command: Any) -> Any:
         return command
 
 
-def batch_methods(params: dict[str, Any]) -> list[str]:
-    """The methods a batch request calls, in order."""
-    commands = params.get("cmd")
+def batch_commands(params: dict[str, Any]) -> dict[str, Any] | None:
+    """A batch's `cmd` map, key -> `method?query` (a list is keyed by position); None when there is none.
+    The server reads `CMD` and `HALT` whatever their case (rest_provider.php, CRestProvider::methodsBatch
+    uppercases the keys)."""
+    commands = upper_keys(params).get("CMD")
     if isinstance(commands, list):
-        commands = dict(enumerate(commands))
-    if not isinstance(commands, dict):
-        return []
-    return [normalize_method(str(c).partition("?")[0]) for c in commands.values()]
+        return {str(i): c for i, c in enumerate(commands)}
+    return {str(k): c for k, c in commands.items()} if isinstance(commands, dict) else None
+
+
+def batch_methods(params: dict[str, Any]) -> list[str]:
+    """The methods a batch request calls, in order (the server skips a command that is not a string)."""
+    commands = batch_commands(params) or {}
+    return [normalize_method(c.partition("?")[0]) for c in commands.values() if isinstance(c, str)]
 
 
 @dataclass
@@ -129,6 +140,8 @@ class Auth:
     oauth_client_id: str | None
     scopes: tuple[str, ...]
     user_id: int = DEFAULT_USER_ID
+    caller: str = ""
+    """Whose operating time a call counts: the webhook's or the OAuth app's (LoadLimiter keys on it)."""
 
 
 @dataclass
@@ -139,19 +152,25 @@ class Portal:
     plan: Plan
     token_lifetime: float = 3600.0
     clock: Callable[[], float] = time.monotonic
+    operating_scale: float = 1.0
+    """Real seconds per second of the operating-time budget (see OperatingBudget)."""
     bucket: LeakyBucket = field(init=False)
+    operating: OperatingBudget = field(init=False)
     journal: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=JOURNAL_SIZE))
     faults: dict[str, deque[Fault]] = field(default_factory=dict)
+    moved_to: str | None = None
+    """The new base URL of a renamed portal: every REST request is redirected there (see Controls.move)."""
 
     def __post_init__(self) -> None:
         self.bucket = LeakyBucket(self.plan, self.clock)
+        self.operating = OperatingBudget(self.operating_scale)
 
     # --- auth ----------------------------------------------------------------------------------
     def webhook_auth(self, user_id: int, code: str) -> Auth:
         scopes = self.store.webhook_scopes(user_id, code)
         if scopes is None:
             raise ApiError("NO_AUTH_FOUND", "Wrong authorization data", 401)
-        return Auth("webhook", None, scopes, user_id)
+        return Auth("webhook", None, scopes, user_id, f"webhook {user_id} {mask(code)}")
 
     def token_auth(self, access_token: str) -> Auth:
         token = self.store.token(access_token) if access_token else None
@@ -159,7 +178,7 @@ class Portal:
             raise ApiError("NO_AUTH_FOUND", "Wrong authorization data", 401)
         if token.expires_at <= time.time():
             raise ApiError("expired_token", "The access token provided has expired.", 401)
-        return Auth("oauth", token.client_id, token.scopes, token.user_id)
+        return Auth("oauth", token.client_id, token.scopes, token.user_id, f"app {token.client_id}")
 
     # --- faults --------------------------------------------------------------------------------
     def add_fault(self, method: str, fault: Fault) -> None:
@@ -178,7 +197,21 @@ class Portal:
     # --- calls ---------------------------------------------------------------------------------
     def call(self, method: str, auth: Auth, params: dict[str, Any], ending: list[Fault] | None = None) -> Any:
         """Run one method (or a batch) for an authenticated caller; raises ApiError. A batch sub-call that meets
-        a fault ending the request stops the batch there and adds the fault to `ending` for the HTTP layer."""
+        a fault ending the request stops the batch there and adds the fault to `ending` for the HTTP layer.
+        A method whose operating time is spent is refused before it runs (CRestServer::processCall)."""
+        key = (auth.caller, method)
+        if self.operating.blocked(key):
+            raise ApiError("OPERATION_TIME_LIMIT", "Method is blocked due to operation time limit.", 429)
+        started, began = time.time(), time.perf_counter()
+        result = self._run(method, auth, params, ending)
+        self.operating.spend(key, started, time.perf_counter() - began)
+        return result
+
+    def time_of(self, auth: Auth, method: str, started: float) -> dict[str, Any]:
+        """The `time` block of a call that succeeded, with its method's operating time (appendDebugInfo)."""
+        return {**time_block(started), **self.operating.fields((auth.caller, method), started)}
+
+    def _run(self, method: str, auth: Auth, params: dict[str, Any], ending: list[Fault] | None) -> Any:
         if method == "batch":
             return self._batch(auth, params, [] if ending is None else ending)
         handler = METHODS.get(method) or V2_METHODS.get(method) or PLACEMENT_METHODS.get(method)
@@ -192,47 +225,55 @@ class Portal:
         return handler(self.store, caller, params if method in V2_METHODS else upper_keys(params))
 
     def _batch(self, auth: Auth, params: dict[str, Any], ending: list[Fault]) -> dict[str, Any]:
-        """Up to 50 `method?query` sub-calls in order, each seeing the results so far through `$result[key]...`
-        references (settings/how-to-call-rest-api/batch.md)."""
-        commands = params.get("cmd")
-        if isinstance(commands, list):
-            commands = {str(i): c for i, c in enumerate(commands)}
-        if not isinstance(commands, dict):
+        """`method?query` sub-calls in order, each seeing the results so far through `$result[key]...`
+        references (settings/how-to-call-rest-api/batch.md).
+
+        As the server does (rest_provider.php, CRestProvider::methodsBatch): the first MAX_BATCH commands run,
+        every later one answers ERROR_BATCH_LENGTH_EXCEEDED in result_error (HTTP 200 for the batch); a command
+        that is not a string is skipped, though it counts; `halt`, read with PHP's truthiness, stops at the
+        first error; only a call that succeeded has its `result_time`.
+        """
+        commands = batch_commands(params)
+        if commands is None:
             raise ApiError("INVALID_REQUEST", "cmd must be a map of key -> method?query")
-        if len(commands) > MAX_BATCH:
-            raise ApiError("ERROR_BATCH_LENGTH_EXCEEDED", "Max batch length exceeded")
-        halt = str(params.get("halt", "0")).lower() in ("1", "true", "y")
+        halt = php_truthy(upper_keys(params).get("HALT"))
         sections: dict[str, dict[str, Any]] = {name: {} for name in BATCH_SECTIONS}
-        for key, command in commands.items():
-            started = time.time()
-            method, _, query = str(command).partition("?")
-            method = normalize_method(method)
-            try:
-                if method == "batch":
-                    raise ApiError("ERROR_BATCH_METHOD_NOT_ALLOWED", "Method is not allowed for batch usage", 405)
-                fault = self.take_fault(method)
-                if fault is not None and not fault.after:
-                    if fault.cuts_request:
-                        ending.append(fault)
-                        break
-                    if fault.stall:  # a slow call delays the whole answer; the batch still runs every call
-                        ending.append(fault)
-                    else:
-                        raise ApiError(fault.error or "INTERNAL_SERVER_ERROR", fault.description, fault.status)
-                sections["result"][key] = self.call(method, auth, resolve_references(parse_query(query), sections))
-                if fault is not None and fault.after and fault.ends_request:
-                    ending.append(fault)
-                    if fault.cuts_request:
-                        break
-                elif fault is not None and fault.after:
-                    raise ApiError(fault.error or "INTERNAL_SERVER_ERROR", fault.description, fault.status)
-            except ApiError as exc:
-                sections["error"][key] = {"error": exc.code, "error_description": exc.description}
-                if halt:
-                    break
-            finally:
-                sections["time"][key] = time_block(started)
+        for position, (key, command) in enumerate(commands.items()):
+            if position >= MAX_BATCH:
+                sections["error"][key] = {"error": "ERROR_BATCH_LENGTH_EXCEEDED", "error_description": BATCH_TOO_LONG}
+            elif isinstance(command, str):
+                self._batch_call(auth, key, command, sections, ending)
+            if (halt and key in sections["error"]) or any(fault.cuts_request for fault in ending):
+                break
         return {f"result_{name}" if name != "result" else name: found or [] for name, found in sections.items()}
+
+    def _batch_call(
+        self, auth: Auth, key: str, command: str, sections: dict[str, dict[str, Any]], ending: list[Fault]
+    ) -> None:
+        """Run one sub-call of a batch into `sections`; a fault that ends the request goes to `ending`."""
+        started = time.time()
+        method, _, query = command.partition("?")
+        method = normalize_method(method)
+        try:
+            if method == "batch":
+                raise ApiError("ERROR_BATCH_METHOD_NOT_ALLOWED", "Method is not allowed for batch usage", 405)
+            fault = self.take_fault(method)
+            if fault is not None and not fault.after:
+                if fault.cuts_request:
+                    ending.append(fault)
+                    return
+                if fault.stall:  # a slow call delays the whole answer; the batch still runs every call
+                    ending.append(fault)
+                else:
+                    raise ApiError(fault.error or "INTERNAL_SERVER_ERROR", fault.description, fault.status)
+            sections["result"][key] = self.call(method, auth, resolve_references(parse_query(query), sections))
+            sections["time"][key] = self.time_of(auth, method, started)
+            if fault is not None and fault.after and fault.ends_request:
+                ending.append(fault)
+            elif fault is not None and fault.after:
+                raise ApiError(fault.error or "INTERNAL_SERVER_ERROR", fault.description, fault.status)
+        except ApiError as exc:
+            sections["error"][key] = {"error": exc.code, "error_description": exc.description}
 
     def record(self, entry: dict[str, Any]) -> None:
         self.journal.append(entry)
@@ -280,7 +321,7 @@ def normalize_method(raw: str) -> str:
 
 
 def time_block(started: float) -> dict[str, Any]:
-    """The `time` object of a response envelope (api-reference/data-types.md)."""
+    """The `time` object of a response envelope (api-reference/data-types.md), but for the operating time."""
     finished = time.time()
     return {
         "start": started,
@@ -289,6 +330,4 @@ def time_block(started: float) -> dict[str, Any]:
         "processing": finished - started,
         "date_start": datetime.fromtimestamp(started, UTC).astimezone().isoformat(timespec="seconds"),
         "date_finish": datetime.fromtimestamp(finished, UTC).astimezone().isoformat(timespec="seconds"),
-        "operating_reset_at": int(finished) + 600,
-        "operating": 0,
     }

@@ -135,6 +135,7 @@ class Emulator:
         token_lifetime: float = 3600.0,
         clock: Callable[[], float] = time.monotonic,
         portals: tuple[str, ...] = (),
+        operating_scale: float = 1.0,
     ) -> None:
         bad = [name for name in portals if not PORTAL_NAME.fullmatch(name) or name in _RESERVED]
         if bad or len(set(portals)) != len(portals):
@@ -143,20 +144,20 @@ class Emulator:
         self._socket = _listen(host, port)
         self.data = Path(data)
         self.data.mkdir(parents=True, exist_ok=True)
-        self.store = Store(self.data / "portal.sqlite3")
-        self.portal = Portal(self.store, plan_named(plan), token_lifetime, clock)
-        self._extra = {name: self._portal_in(self.data / name, plan, token_lifetime, clock) for name in portals}
+
+        def portal_in(folder: Path) -> Portal:
+            folder.mkdir(parents=True, exist_ok=True)
+            return Portal(Store(folder / "portal.sqlite3"), plan_named(plan), token_lifetime, clock, operating_scale)
+
+        self.portal = portal_in(self.data)
+        self.store = self.portal.store
+        self._extra = {name: portal_in(self.data / name) for name in portals}
         self._tls = _tls_files(self.data)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self.info = self._describe(self.store, "")
         self.portals = {name: self._describe(portal.store, f"{name}/") for name, portal in self._extra.items()}
         """What a client needs for each extra portal, by name."""
-
-    @staticmethod
-    def _portal_in(folder: Path, plan: str, token_lifetime: float, clock: Callable[[], float]) -> Portal:
-        folder.mkdir(parents=True, exist_ok=True)
-        return Portal(Store(folder / "portal.sqlite3"), plan_named(plan), token_lifetime, clock)
 
     def _describe(self, store: Store, prefix: str) -> EmulatorInfo:
         code = store.meta("default_webhook_code", lambda: store.add_webhook(DEFAULT_USER_ID))
