@@ -63,7 +63,8 @@ _PATH = re.compile(r"([a-z][a-z0-9_]*)((?:\.[a-z][a-z0-9_]*|\[\d+\])*): ")
 
 
 def plain(value: PropertyValue) -> Any:
-    """A PropertyValue as the core sees values: plain Python, snake_case keys, UNKNOWN for a computed value."""
+    """A PropertyValue as the core sees values: plain Python, snake_case keys, UNKNOWN for a value not known yet
+    (on the wire it is that string already; an output value without one unmarshals to Computed)."""
     inner = value.value
     if isinstance(inner, Computed):
         return UNKNOWN
@@ -84,10 +85,9 @@ def secret_keys(values: Mapping[str, PropertyValue]) -> set[str]:
 
 
 def wrapped(value: Any, secret: bool = False) -> PropertyValue:
-    """A core value as a PropertyValue: camelCase keys, numbers as floats, UNKNOWN as computed."""
-    if isinstance(value, str) and value == UNKNOWN:
-        result = PropertyValue.computed()
-    elif isinstance(value, Mapping):
+    """A core value as a PropertyValue: camelCase keys, numbers as floats. UNKNOWN stays the string it is on the
+    wire (the SDK's marshal has no case for its own Computed value)."""
+    if isinstance(value, Mapping):
         result = PropertyValue({camel(k): wrapped(v) for k, v in value.items()})
     elif isinstance(value, list | tuple):
         result = PropertyValue([wrapped(v) for v in value])

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from pulumi.dynamic import CreateResult
-from pulumi.provider.experimental.property_value import Computed, PropertyValue
+from pulumi.provider.experimental.property_value import PropertyValue
 from pulumi.provider.experimental.provider import (
     CheckRequest,
     ConfigureRequest,
@@ -113,8 +113,8 @@ def test_values_cross_over_with_camel_case_keys_unknowns_and_whole_numbers() -> 
 
 
 def computed(value: PropertyValue) -> bool:
-    """Whether a value is unknown (PropertyValue's own == fails on two unknowns in this SDK)."""
-    return isinstance(value.value, Computed)
+    """Whether a value is unknown, as the engine reads it: the UNKNOWN string (the SDK cannot send Computed)."""
+    return value.value == pulumi_unknown()
 
 
 def pulumi_unknown() -> str:
@@ -139,7 +139,7 @@ def test_check_names_a_nested_path_in_camel_case(plugin: Bitrix24Provider) -> No
 
 
 def test_check_fills_defaults_keeps_unknowns_and_the_hash_secret(plugin: Bitrix24Provider) -> None:
-    inputs = {**iframe_app(), "botId": PropertyValue.computed()}
+    inputs = {**iframe_app(), "botId": PropertyValue(pulumi_unknown())}
     response = asyncio.run(plugin.check(CheckRequest(APP, {}, inputs, b"")))
     assert response.failures == []
     assert response.inputs is not None

@@ -1,0 +1,143 @@
+"""The provider plugin from a Pulumi YAML program (examples/yaml-quickstart, as the README shows it), through the
+real CLI and the YAML language host, against the emulator."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .harness import REPO, VENV, EmulatorControl, Project, first_error, offline_env
+from .test_stack_truth import portal_ids, stack_ids
+
+EXAMPLE = REPO / "examples" / "yaml-quickstart"
+HASH = "0123456789abcdef0123456789abcdef"
+
+
+def yaml_host_dir() -> Path:
+    """The YAML language host: $PULUMI_YAML_BIN, else whatever scripts/install-pulumi-yaml provides."""
+    if os.environ.get("PULUMI_YAML_BIN"):
+        return Path(os.environ["PULUMI_YAML_BIN"])
+    script = REPO / "scripts" / "install-pulumi-yaml"
+    out = subprocess.run([str(script)], check=True, capture_output=True, text=True)
+    return Path(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="session")
+def yaml_host() -> Path:
+    return yaml_host_dir()
+
+
+class YamlProject(Project):
+    """A copy of the YAML example whose plugin path names this environment's bin folder."""
+
+    def __init__(self, root: Path, env: dict[str, str], edit: Callable[[str], str]) -> None:
+        shutil.copytree(EXAMPLE, root)
+        program = (root / "Pulumi.yaml").read_text()
+        plugin_path = "path: ../../.venv/bin"
+        assert plugin_path in program
+        (root / "Pulumi.yaml").write_text(edit(program.replace(plugin_path, f"path: {VENV / 'bin'}")))
+        self.root, self.env = root, env
+        self.cli("stack", "init", "dev")
+
+
+YamlFactory = Callable[..., YamlProject]
+
+
+@pytest.fixture
+def yaml_project(
+    tmp_path: Path, pulumi_bin: Path, pulumi_home: Path, yaml_host: Path, emulator: EmulatorControl
+) -> YamlFactory:
+    def make(edit: Callable[[str], str] = lambda program: program) -> YamlProject:
+        env = offline_env(pulumi_bin, pulumi_home, tmp_path / "backend", emulator.info.ca_bundle)
+        env["PATH"] = f"{yaml_host}{os.pathsep}{env['PATH']}"
+        (tmp_path / "backend").mkdir(exist_ok=True)
+        project = YamlProject(tmp_path / "yaml", env, edit)
+        project.config("bitrix24:webhookUrl", emulator.info.webhook_url, secret=True)
+        project.config("bitrix24:clientId", emulator.info.client_id, secret=True)
+        project.config("frameHash", HASH, secret=True)
+        return project
+
+    return make
+
+
+def by_type(project: Project, kind: str) -> list[dict[str, Any]]:
+    return [r["outputs"] for r in project.resources() if r["type"] == f"bitrix24:index:{kind}"]
+
+
+def assert_state_matches_portal(project: Project, emulator: EmulatorControl) -> None:
+    """Side by side: every object of the stack is on the portal with the values the stack holds, and no other."""
+    assert stack_ids(project) == portal_ids(emulator)
+    portal = emulator.state()
+    bots = {b["ID"]: b for b in portal["bots"]}
+    for bot in by_type(project, "Bot"):
+        found = bots[bot["botId"]]
+        assert (found["CODE"], found["PROPERTIES"]["NAME"]) == (bot["code"], bot["properties"]["name"])
+    commands = {c["ID"]: c for c in portal["commands"]}
+    for command in by_type(project, "BotCommand"):
+        found = commands[command["commandId"]]
+        assert (found["BOT_ID"], found["COMMAND"]) == (command["botId"], command["command"])
+    apps = {a["ID"]: a for a in portal["apps"]}
+    for app in by_type(project, "ChatApp"):
+        found = apps[app["appId"]]
+        assert (found["BOT_ID"], found["CODE"]) == (app["botId"], app["code"])
+        assert (found["JS_PARAM"] or None, found["IFRAME"] or None) == (app.get("jsParam"), app.get("iframe"))
+
+
+def test_yaml_quickstart_preview_up_refresh_destroy(yaml_project: YamlFactory, emulator: EmulatorControl) -> None:
+    project = yaml_project()
+    assert project.preview().changes() == {"create": 5}
+    assert emulator.writes("") == []  # the provider computes the preview without a single changing request
+
+    assert project.up().changes() == {"create": 5}
+    assert_state_matches_portal(project, emulator)
+    outputs = project.outputs()
+    assert outputs["botId"] == emulator.state()["bots"][0]["ID"]
+    exported = project.export()
+    assert HASH not in exported and emulator.info.client_id not in exported  # secrets stay encrypted
+    [frame] = [a for a in emulator.state()["apps"] if a["CODE"] == "helper_frame"]
+    assert frame["IFRAME_WIDTH"] == 350 and frame["CONTEXT"] == "bot"
+    [button] = [a for a in emulator.state()["apps"] if a["CODE"] == "help_button"]
+    assert button["ICON_FILE"]  # iconPath is read relative to the project, as in a Python program
+
+    emulator.clear_journal()
+    assert project.up().changes() == {"same": 5}
+    assert emulator.writes("") == []
+
+    bot_id = outputs["botId"]
+    emulator.call("imbot.update", BOT_ID=bot_id, FIELDS={"PROPERTIES": {"NAME": "Renamed by hand"}})
+    assert project.cli("refresh", "--yes", "--json").changes() == {"update": 1, "same": 4}
+    [bot] = by_type(project, "Bot")
+    assert bot["properties"]["name"] == "Renamed by hand"
+    assert_state_matches_portal(project, emulator)
+
+    assert project.destroy().changes() == {"delete": 5}
+    assert portal_ids(emulator) == {"bots": [], "apps": [], "commands": []}
+
+
+@pytest.mark.parametrize(
+    ("edit", "field", "rule"),
+    [
+        (("iframeWidth: 350", "iframeWidth: 100"), "iframeWidth", "must be at least 250 px"),
+        (("eventHandler: ${handlerUrl}", "eventHandler: http://example.com/events"), "eventHandler", "https://"),
+    ],
+    ids=["narrow-frame", "http-url"],
+)
+def test_bad_yaml_input_fails_at_preview_naming_the_property(
+    yaml_project: YamlFactory, emulator: EmulatorControl, edit: tuple[str, str], field: str, rule: str
+) -> None:
+    def broken(program: str) -> str:
+        assert edit[0] in program
+        return program.replace(edit[0], edit[1])
+
+    project = yaml_project(broken)
+    run = project.preview(check=False)
+    assert run.code != 0
+    error = first_error(run)
+    assert f"property {field} value" in error and rule in error, error
+    assert emulator.writes("") == []  # the bot's check may have looked its code up; nothing was changed
