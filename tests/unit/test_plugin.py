@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -199,3 +201,17 @@ def test_blocking_creates_run_side_by_side(plugin: Bitrix24Provider, monkeypatch
     started = time.monotonic()
     asyncio.run(sixteen())
     assert time.monotonic() - started < 1.0
+
+
+# --- docs ------------------------------------------------------------------------------------------
+def test_the_readme_shows_the_tested_yaml_example_verbatim() -> None:
+    """Every YAML block of the plugin's README section is a piece of examples/yaml-quickstart/Pulumi.yaml, which the
+    e2e test runs, so the two cannot drift apart."""
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text()
+    section = readme.split("## Using the provider plugin (YAML and other languages)\n", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```yaml\n(.*?)```", section, re.DOTALL)
+    example = (root / "examples" / "yaml-quickstart" / "Pulumi.yaml").read_text()
+    assert len(blocks) >= 2
+    for block in blocks:
+        assert block in example
