@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from pulumi.dynamic import CheckFailure as CoreFailure
 from pulumi.dynamic import Config, ConfigureRequest
@@ -40,6 +40,7 @@ from pulumi.provider.experimental.provider import (
     UpdateResponse,
 )
 from pulumi.provider.experimental.provider import ConfigureRequest as PluginConfigureRequest
+from pulumi.runtime.proto.provider_pb2 import DiffResponse as DiffResponseProto
 from pulumi.runtime.rpc import UNKNOWN
 
 from ._config import NAMESPACE
@@ -49,6 +50,9 @@ from .bot import PHOTO_FILE_LIMIT
 from .chat_app import ICON_LIMIT
 
 Result = TypeVar("Result")
+
+PORTAL_KEYS = frozenset({"webhook_url", "portal_url", "client_id"})
+"""Provider settings that can name another portal, or another owner of its objects."""
 
 THREADS = 256
 """Threads for blocking core calls: more than any `pulumi up --parallel` in practice (the default is 4 per CPU), so
@@ -104,6 +108,13 @@ def wrapped_map(values: Mapping[str, Any], secrets: set[str]) -> dict[str, Prope
     return {camel(k): wrapped(v, k in hidden) for k, v in values.items() if v is not None}
 
 
+def portal_of(settings: dict[str, Any]) -> tuple[str, str]:
+    """What names a provider's portal objects: the portal (a webhook's URL before /rest/<user>/<code>/), and the
+    CLIENT_ID that owns them."""
+    url = str(settings.get("webhook_url") or settings.get("portal_url") or "")
+    return url.split("/rest/", 1)[0].rstrip("/"), str(settings.get("client_id") or "")
+
+
 def failure(found: CoreFailure) -> CheckFailure:
     """A core check failure, its property (or the path that starts its reason) in the schema's names."""
     reason = _PATH.sub(lambda m: ".".join(camel(p) for p in m.group(0)[:-2].split(".")) + ": ", found.reason, 1)
@@ -136,6 +147,18 @@ class Bitrix24Provider(Provider):
         return CheckResponse(
             inputs={k: v.with_secret(v.is_secret or k in secret) for k, v in request.new_inputs.items()}
         )
+
+    async def diff_config(self, request: DiffRequest) -> DiffResponse:
+        """A provider whose portal stays the same (its host and, in webhook mode, the CLIENT_ID that owns the
+        objects) is updated in place, so rotating credentials replaces no resource; another portal replaces."""
+        olds, news = plain_map(request.old_state), plain_map(request.new_inputs)
+        changed = sorted(k for k in olds.keys() | news.keys() if k != "version" and olds.get(k) != news.get(k))
+        moved = portal_of(olds) != portal_of(news) or any(UNKNOWN in part for part in portal_of(news))
+        replaces = [camel(k) for k in changed if moved and k in PORTAL_KEYS]
+        # The SDK's DiffConfig copies `changes` into the proto enum as it is (True would read as DIFF_NONE) and
+        # cannot send a detailed diff (it reads PropertyDiff.inputDiff): give it the enum value, and no details.
+        changes = DiffResponseProto.DIFF_SOME if changed else DiffResponseProto.DIFF_NONE
+        return DiffResponse(changes=cast(bool, changes), replaces=replaces, diffs=[camel(k) for k in changed])
 
     async def configure(self, request: PluginConfigureRequest) -> ConfigureResponse:
         """The provider's settings go to the same settings loader as the `bitrix24:*` config of the dynamic front

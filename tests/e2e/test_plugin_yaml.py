@@ -6,11 +6,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from pulumi_bitrix24.emulator import Emulator
 
 from .harness import REPO, VENV, EmulatorControl, Project, first_error, offline_env
 from .test_stack_truth import portal_ids, stack_ids
@@ -33,33 +35,40 @@ def yaml_host() -> Path:
     return yaml_host_dir()
 
 
-class YamlProject(Project):
-    """A copy of the YAML example whose plugin path names this environment's bin folder."""
+PLUGIN_PATH = "path: ../../.venv/bin"
 
-    def __init__(self, root: Path, env: dict[str, str], edit: Callable[[str], str]) -> None:
+
+class YamlProject(Project):
+    """A YAML project folder: the example's files with `program` as its Pulumi.yaml."""
+
+    def __init__(self, root: Path, env: dict[str, str], program: str) -> None:
         shutil.copytree(EXAMPLE, root)
-        program = (root / "Pulumi.yaml").read_text()
-        plugin_path = "path: ../../.venv/bin"
-        assert plugin_path in program
-        (root / "Pulumi.yaml").write_text(edit(program.replace(plugin_path, f"path: {VENV / 'bin'}")))
+        (root / "Pulumi.yaml").write_text(program.replace(PLUGIN_PATH, f"path: {VENV / 'bin'}"))
         self.root, self.env = root, env
         self.cli("stack", "init", "dev")
+
+
+def example(edit: tuple[str, str] = ("", "")) -> str:
+    """The YAML example as the README shows it, with one text replaced."""
+    program = (EXAMPLE / "Pulumi.yaml").read_text()
+    assert PLUGIN_PATH in program and edit[0] in program
+    return program.replace(edit[0], edit[1]) if edit[0] else program
 
 
 YamlFactory = Callable[..., YamlProject]
 
 
 @pytest.fixture
-def yaml_project(
-    tmp_path: Path, pulumi_bin: Path, pulumi_home: Path, yaml_host: Path, emulator: EmulatorControl
-) -> YamlFactory:
-    def make(edit: Callable[[str], str] = lambda program: program) -> YamlProject:
-        env = offline_env(pulumi_bin, pulumi_home, tmp_path / "backend", emulator.info.ca_bundle)
+def yaml_project(tmp_path: Path, pulumi_bin: Path, pulumi_home: Path, yaml_host: Path) -> YamlFactory:
+    """A YAML project whose default provider is configured for `portal`."""
+
+    def make(program: str, portal: EmulatorControl) -> YamlProject:
+        env = offline_env(pulumi_bin, pulumi_home, tmp_path / "backend", portal.info.ca_bundle)
         env["PATH"] = f"{yaml_host}{os.pathsep}{env['PATH']}"
         (tmp_path / "backend").mkdir(exist_ok=True)
-        project = YamlProject(tmp_path / "yaml", env, edit)
-        project.config("bitrix24:webhookUrl", emulator.info.webhook_url, secret=True)
-        project.config("bitrix24:clientId", emulator.info.client_id, secret=True)
+        project = YamlProject(tmp_path / "yaml", env, program)
+        project.config("bitrix24:webhookUrl", portal.info.webhook_url, secret=True)
+        project.config("bitrix24:clientId", portal.info.client_id, secret=True)
         project.config("frameHash", HASH, secret=True)
         return project
 
@@ -90,7 +99,7 @@ def assert_state_matches_portal(project: Project, emulator: EmulatorControl) -> 
 
 
 def test_yaml_quickstart_preview_up_refresh_destroy(yaml_project: YamlFactory, emulator: EmulatorControl) -> None:
-    project = yaml_project()
+    project = yaml_project(example(), emulator)
     assert project.preview().changes() == {"create": 5}
     assert emulator.writes("") == []  # the provider computes the preview without a single changing request
 
@@ -131,13 +140,76 @@ def test_yaml_quickstart_preview_up_refresh_destroy(yaml_project: YamlFactory, e
 def test_bad_yaml_input_fails_at_preview_naming_the_property(
     yaml_project: YamlFactory, emulator: EmulatorControl, edit: tuple[str, str], field: str, rule: str
 ) -> None:
-    def broken(program: str) -> str:
-        assert edit[0] in program
-        return program.replace(edit[0], edit[1])
-
-    project = yaml_project(broken)
+    project = yaml_project(example(edit), emulator)
     run = project.preview(check=False)
     assert run.code != 0
     error = first_error(run)
     assert f"property {field} value" in error and rule in error, error
     assert emulator.writes("") == []  # the bot's check may have looked its code up; nothing was changed
+
+
+TWO_PORTALS = f"""name: two-portals
+runtime: yaml
+plugins:
+  providers:
+    - name: bitrix24
+      {PLUGIN_PATH}
+config:
+  globexWebhook:
+    type: string
+    secret: true
+  globexClientId:
+    type: string
+    secret: true
+resources:
+  globex:
+    type: pulumi:providers:bitrix24
+    properties:
+      webhookUrl: ${{globexWebhook}}
+      clientId: ${{globexClientId}}
+  acmeBot:
+    type: bitrix24:index:Bot
+    properties:
+      code: helper
+      eventHandler: https://example.com/acme
+      properties:
+        name: Acme helper
+  globexBot:
+    type: bitrix24:index:Bot
+    properties:
+      code: helper
+      eventHandler: https://example.com/globex
+      properties:
+        name: Globex helper
+    options:
+      provider: ${{globex}}
+"""
+
+
+@pytest.fixture(scope="module")
+def two_portals(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, EmulatorControl]]:
+    emulator = Emulator(tmp_path_factory.mktemp("two-portals"), plan="unlimited", portals=("acme", "globex"))
+    emulator.start()
+    yield {name: EmulatorControl(portal) for name, portal in emulator.portals.items()}
+    emulator.stop()
+
+
+def test_an_explicit_provider_manages_a_second_portal_and_rotates_in_place(
+    yaml_project: YamlFactory, two_portals: dict[str, EmulatorControl]
+) -> None:
+    acme, globex = two_portals["acme"], two_portals["globex"]
+    project = yaml_project(TWO_PORTALS, acme)
+    project.config("globexWebhook", globex.info.webhook_url, secret=True)
+    project.config("globexClientId", globex.info.client_id, secret=True)
+    project.up()
+    names = {p: [b["PROPERTIES"]["NAME"] for b in c.state()["bots"]] for p, c in two_portals.items()}
+    assert names == {"acme": ["Acme helper"], "globex": ["Globex helper"]}  # one code, one bot per portal
+    assert globex.info.client_id not in project.export()
+
+    project.config("globexWebhook", globex.webhook(["imbot"]), secret=True)  # a new webhook code, same portal
+    assert project.preview().changes() == {"update": 1, "same": 3}  # the provider; no bot is replaced
+    project.up()
+    globex.clear_journal()
+    project.destroy()
+    assert globex.writes() == ["imbot.unregister"]  # through the rotated webhook
+    assert [c.state()["bots"] for c in two_portals.values()] == [[], []]

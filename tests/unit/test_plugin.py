@@ -19,6 +19,7 @@ from pulumi.provider.experimental.provider import (
     PropertyDiffKind,
     UpdateRequest,
 )
+from pulumi.runtime.proto.provider_pb2 import DiffResponse as DiffResponseProto
 from pydantic import BaseModel
 
 from pulumi_bitrix24._plugin import Bitrix24Provider, plain, wrapped
@@ -215,3 +216,21 @@ def test_the_readme_shows_the_tested_yaml_example_verbatim() -> None:
     assert len(blocks) >= 2
     for block in blocks:
         assert block in example
+
+
+@pytest.mark.parametrize(
+    ("new", "replaced"),
+    [
+        ({"webhookUrl": "https://acme.example/rest/1/rotated/"}, []),
+        ({"webhookUrl": "https://globex.example/rest/1/code/"}, ["webhookUrl"]),
+        ({"clientId": "stack-b"}, ["clientId"]),
+        ({"maxRetries": 2}, []),
+    ],
+    ids=["rotated-webhook", "other-portal", "other-owner", "other-retries"],
+)
+def test_a_provider_is_replaced_only_for_another_portal_or_owner(new: dict[str, Any], replaced: list[str]) -> None:
+    olds = values(webhookUrl="https://acme.example/rest/1/code/", clientId="stack-a")
+    response = asyncio.run(Bitrix24Provider().diff_config(DiffRequest("urn", "", olds, {**olds, **values(**new)}, [])))
+    assert response.changes == DiffResponseProto.DIFF_SOME and response.replaces == replaced
+    same = asyncio.run(Bitrix24Provider().diff_config(DiffRequest("urn", "", olds, olds, [])))
+    assert same.changes == DiffResponseProto.DIFF_NONE
