@@ -31,6 +31,8 @@ from pulumi.provider.experimental.provider import (
     DiffResponse,
     GetSchemaRequest,
     GetSchemaResponse,
+    InvokeRequest,
+    InvokeResponse,
     PropertyDiff,
     PropertyDiffKind,
     Provider,
@@ -45,8 +47,8 @@ from pulumi.runtime.rpc import UNKNOWN
 
 from ._config import NAMESPACE
 from ._resource import BitrixProvider, FileLimit, file_base64, whole
-from ._schema import KINDS, SECRET_FIELDS, SECRET_SETTINGS, camel, schema, snake
-from .bot import PHOTO_FILE_LIMIT
+from ._schema import GET_BOT, KINDS, SECRET_FIELDS, SECRET_SETTINGS, camel, schema, snake
+from .bot import PHOTO_FILE_LIMIT, BotProvider
 from .chat_app import ICON_LIMIT
 
 Result = TypeVar("Result")
@@ -147,6 +149,21 @@ class Bitrix24Provider(Provider):
         return CheckResponse(
             inputs={k: v.with_secret(v.is_secret or k in secret) for k, v in request.new_inputs.items()}
         )
+
+    async def invoke(self, request: InvokeRequest) -> InvokeResponse:
+        """getBot: a bot by code or id, looked up by the core."""
+        if request.tok != GET_BOT:
+            raise ValueError(f"unknown function {request.tok}; this provider has {GET_BOT}")
+        args = plain_map(request.args)
+        code, bot_id = args.get("code"), args.get("bot_id")
+        if (code is None) == (bot_id is None):
+            return InvokeResponse(failures=[CheckFailure("code", "give either code or botId")])
+        bots = cast(BotProvider, self.cores[KINDS[0].token])
+        found = await self.run(bots.lookup, {}, code, None if bot_id is None else whole(bot_id))
+        if found is None:
+            field, value = ("code", code) if bot_id is None else ("botId", whole(bot_id))
+            return InvokeResponse(failures=[CheckFailure(field, f"the portal has no bot with {field} {value!r}")])
+        return InvokeResponse(return_value=wrapped_map(found, set()))
 
     async def diff_config(self, request: DiffRequest) -> DiffResponse:
         """A provider whose portal stays the same (its host and, in webhook mode, the CLIENT_ID that owns the

@@ -212,6 +212,34 @@ class Builder:
         }
 
 
+GET_BOT = f"{PACKAGE}:{MODULE}:getBot"
+
+
+def get_bot(builder: Builder) -> dict[str, Any]:
+    """getBot: a bot of the portal by code or id, described in the Bot's own terms and types."""
+    docs = argument_docs(BotArgs)
+    bot_id = {"type": "integer", "description": OUTPUT_DOCS["bot_id"]}
+    code = {"type": "string", "description": "the bot's code"}
+    return {
+        "description": "A bot of the portal, found by `code` or by `botId` (give one): imbot.v2.Bot.get.",
+        "inputs": {"properties": {"code": code, "botId": bot_id}},
+        "outputs": {
+            "properties": {
+                "botId": bot_id,
+                "code": code,
+                "type": {**builder.ref("BotType"), "description": docs["type"]},
+                "openline": {"type": "boolean", "description": docs["openline"]},
+                "properties": {
+                    **builder.ref("BotProperties"),
+                    "description": "the profile as the portal shows it: name, lastName, workPosition, color, gender",
+                },
+                "ours": {"type": "boolean", "description": "whether this application (clientId or OAuth app) owns it"},
+            },
+            "required": ["botId", "code", "type", "openline", "properties", "ours"],
+        },
+    }
+
+
 def config_variables() -> dict[str, Any]:
     """The `bitrix24:*` settings, as config variables and as the inputs of an explicit provider."""
     return {
@@ -241,5 +269,6 @@ def schema() -> dict[str, Any]:
             "properties": variables,
         },
         "resources": resources,
+        "functions": {GET_BOT: get_bot(builder)},
         "types": dict(sorted(builder.types.items())),
     }

@@ -107,6 +107,7 @@ def test_yaml_quickstart_preview_up_refresh_destroy(yaml_project: YamlFactory, e
     assert_state_matches_portal(project, emulator)
     outputs = project.outputs()
     assert outputs["botId"] == emulator.state()["bots"][0]["ID"]
+    assert outputs["helperName"] == "Helper"  # getBot, invoked once the bot has an id
     exported = project.export()
     assert HASH not in exported and emulator.info.client_id not in exported  # secrets stay encrypted
     [frame] = [a for a in emulator.state()["apps"] if a["CODE"] == "helper_frame"]

@@ -16,6 +16,7 @@ from pulumi.provider.experimental.provider import (
     ConfigureRequest,
     CreateRequest,
     DiffRequest,
+    InvokeRequest,
     PropertyDiffKind,
     UpdateRequest,
 )
@@ -23,7 +24,17 @@ from pulumi.runtime.proto.provider_pb2 import DiffResponse as DiffResponseProto
 from pydantic import BaseModel
 
 from pulumi_bitrix24._plugin import Bitrix24Provider, plain, wrapped
-from pulumi_bitrix24._schema import DERIVED, FRONT_END_ONLY, KINDS, Builder, SchemaError, argument_docs, camel, schema
+from pulumi_bitrix24._schema import (
+    DERIVED,
+    FRONT_END_ONLY,
+    GET_BOT,
+    KINDS,
+    Builder,
+    SchemaError,
+    argument_docs,
+    camel,
+    schema,
+)
 from pulumi_bitrix24.chat_app import ChatAppArgs, ChatAppModel
 
 APP = "urn:pulumi:dev::p::bitrix24:index:ChatApp::app"
@@ -234,3 +245,22 @@ def test_a_provider_is_replaced_only_for_another_portal_or_owner(new: dict[str, 
     assert response.changes == DiffResponseProto.DIFF_SOME and response.replaces == replaced
     same = asyncio.run(Bitrix24Provider().diff_config(DiffRequest("urn", "", olds, olds, [])))
     assert same.changes == DiffResponseProto.DIFF_NONE
+
+
+@pytest.mark.parametrize("args", [{}, {"code": "echo", "botId": 5}], ids=["neither", "both"])
+def test_get_bot_takes_code_or_bot_id(plugin: Bitrix24Provider, args: dict[str, Any]) -> None:
+    response = asyncio.run(plugin.invoke(InvokeRequest(GET_BOT, values(**args))))
+    assert [(f.property, f.reason) for f in response.failures] == [("code", "give either code or botId")]
+
+
+def test_get_bot_answers_in_schema_names_or_says_what_is_missing(
+    plugin: Bitrix24Provider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bots = plugin.cores["bitrix24:index:Bot"]
+    found = {"bot_id": 5, "code": "echo", "type": "B", "openline": False, "properties": {"last_name": "X"}}
+    monkeypatch.setattr(bots, "lookup", lambda props, code, bot_id: {**found, "ours": True} if bot_id == 5 else None)
+    response = asyncio.run(plugin.invoke(InvokeRequest(GET_BOT, values(botId=5))))
+    assert plain(PropertyValue(response.return_value)) == {**found, "ours": True}
+    assert response.return_value["properties"].value["lastName"] == PropertyValue("X")  # type: ignore[index]
+    missing = asyncio.run(plugin.invoke(InvokeRequest(GET_BOT, values(botId=6))))
+    assert [(f.property, f.reason) for f in missing.failures] == [("botId", "the portal has no bot with botId 6")]
