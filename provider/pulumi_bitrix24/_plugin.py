@@ -47,7 +47,7 @@ from pulumi.runtime.rpc import UNKNOWN
 
 from ._config import NAMESPACE
 from ._resource import BitrixProvider, FileLimit, file_base64, whole
-from ._schema import GET_BOT, KINDS, SECRET_FIELDS, SECRET_SETTINGS, camel, schema, snake
+from ._schema import GET_BOT, KINDS, MODULE, PACKAGE, SECRET_FIELDS, SECRET_SETTINGS, camel, schema, snake
 from .bot import PHOTO_FILE_LIMIT, BotProvider
 from .chat_app import ICON_LIMIT
 
@@ -66,6 +66,22 @@ FILES: dict[str, tuple[tuple[str, ...], str, str, FileLimit]] = {
 """A file argument per resource (where it sits, its path input, the input holding its content, its size limit):
 the dynamic front end reads the file in the program, the plugin in check."""
 _PATH = re.compile(r"([a-z][a-z0-9_]*)((?:\.[a-z][a-z0-9_]*|\[\d+\])*): ")
+
+
+WIDGET = f"{PACKAGE}:{MODULE}:Widget"
+NOT_IMPORTABLE = {
+    "Bot": "cannot be imported: the REST API does not read a bot's event handler URLs back "
+    "(imbot.v2.Bot.get), so its inputs cannot be rebuilt. Declare it with its handlers and adopt: true instead",
+    "BotCommand": "cannot be imported: the REST API does not read a command's handler URL back "
+    "(imbot.v2.Command.list). Declare it and set adopt: true instead",
+    "ChatApp": "cannot be imported: the REST API has no method that reads a chat app. Declare it: its first "
+    "`pulumi up` takes over the app with that bot and code",
+}
+"""Why a resource cannot be rebuilt from its id alone, and what works instead."""
+
+
+class ImportRefusedError(ValueError):
+    """A `pulumi import` that cannot work, said as a message (an expected failure)."""
 
 
 def plain(value: PropertyValue) -> Any:
@@ -258,13 +274,30 @@ class Bitrix24Provider(Provider):
         """Refresh: what the portal holds now; a gone object leaves the state."""
         core = self.core(request.type)
         props, secrets = plain_map(request.properties), secret_keys(request.properties)
-        if not props:
-            raise ValueError(f"{self.names[request.type]}: pulumi import is not supported by this provider yet")
+        importing = not props
+        if importing:
+            props = self.imported(request.type, request.resource_id)
         result = await self.run(core.read, request.resource_id, props)
+        if result.id is None and importing:
+            raise ImportRefusedError(
+                f"the {core.describe(props)} is not on the portal; placement.get lists the widgets of this "
+                "application only, so a widget of another application cannot be imported"
+            )
         if result.id is None:
             return ReadResponse(None, {}, {})
         inputs = request.inputs if result.inputs is None else wrapped_map(result.inputs, secrets)
         return ReadResponse(result.id, wrapped_map(result.outs or {}, secrets), inputs)
+
+    def imported(self, token: str, resource_id: str) -> dict[str, Any]:
+        """Import: the engine gives the id alone, so read starts from what the id names. A widget's id is its
+        placement and handler (WidgetProvider.id_for), and placement.get tells the rest."""
+        if token != WIDGET:
+            raise ImportRefusedError(f"{self.names[token]}: {NOT_IMPORTABLE[self.names[token]]}")
+        placement, _, handler = resource_id.partition(" ")
+        if not handler:
+            raise ImportRefusedError(f"Widget: the id to import is the placement and the handler URL, e.g. "
+                                     f"'IM_TEXTAREA https://example.com/widget', got {resource_id!r}")  # fmt: skip
+        return {"placement": placement.upper(), "handler": handler}
 
     async def delete(self, request: DeleteRequest) -> None:
         core = self.core(request.type)

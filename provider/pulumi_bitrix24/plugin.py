@@ -15,10 +15,12 @@ import grpc  # type: ignore[import-untyped]  # no stubs; only StatusCode is used
 from pulumi.provider.experimental import server
 
 from ._diagnostics import EXPECTED
-from ._plugin import Bitrix24Provider
+from ._plugin import Bitrix24Provider, ImportRefusedError
 
 RPCS = ("CheckConfig", "DiffConfig", "Configure", "Check", "Diff", "Create", "Update", "Read", "Delete", "Invoke")
 Handler = Callable[[Any, Any, Any], Awaitable[Any]]
+SHOWN = (*EXPECTED, ImportRefusedError)
+"""Failures shown as their message alone: those of the dynamic front end, and a refused import."""
 
 
 def _message_first(handler: Handler) -> Handler:
@@ -29,8 +31,8 @@ def _message_first(handler: Handler) -> Handler:
         try:
             return await handler(self, request, context)
         except Exception as exc:
-            cause = exc if isinstance(exc, EXPECTED) else exc.__context__
-            if isinstance(cause, EXPECTED):
+            cause = exc if isinstance(exc, SHOWN) else exc.__context__
+            if isinstance(cause, SHOWN):
                 await context.abort(grpc.StatusCode.UNKNOWN, str(cause))
             raise
 

@@ -60,15 +60,16 @@ YamlFactory = Callable[..., YamlProject]
 
 @pytest.fixture
 def yaml_project(tmp_path: Path, pulumi_bin: Path, pulumi_home: Path, yaml_host: Path) -> YamlFactory:
-    """A YAML project whose default provider is configured for `portal`."""
+    """A YAML project whose default provider is configured for `portal` (its webhook, unless told not to)."""
 
-    def make(program: str, portal: EmulatorControl) -> YamlProject:
+    def make(program: str, portal: EmulatorControl, webhook: bool = True) -> YamlProject:
         env = offline_env(pulumi_bin, pulumi_home, tmp_path / "backend", portal.info.ca_bundle)
         env["PATH"] = f"{yaml_host}{os.pathsep}{env['PATH']}"
         (tmp_path / "backend").mkdir(exist_ok=True)
         project = YamlProject(tmp_path / "yaml", env, program)
-        project.config("bitrix24:webhookUrl", portal.info.webhook_url, secret=True)
-        project.config("bitrix24:clientId", portal.info.client_id, secret=True)
+        if webhook:
+            project.config("bitrix24:webhookUrl", portal.info.webhook_url, secret=True)
+            project.config("bitrix24:clientId", portal.info.client_id, secret=True)
         project.config("frameHash", HASH, secret=True)
         return project
 
@@ -214,3 +215,43 @@ def test_an_explicit_provider_manages_a_second_portal_and_rotates_in_place(
     project.destroy()
     assert globex.writes() == ["imbot.unregister"]  # through the rotated webhook
     assert [c.state()["bots"] for c in two_portals.values()] == [[], []]
+
+
+EMPTY = f"""name: imports
+runtime: yaml
+plugins:
+  providers:
+    - name: bitrix24
+      {PLUGIN_PATH}
+"""
+
+
+def test_a_widget_bound_by_hand_is_imported_and_its_generated_code_changes_nothing(
+    yaml_project: YamlFactory, emulator: EmulatorControl
+) -> None:
+    app = emulator.oauth_app()
+    project = yaml_project(EMPTY, emulator, webhook=False)
+    project.config("bitrix24:portalUrl", app["portal_url"])
+    project.config("bitrix24:accessToken", app["access_token"], secret=True)
+    bound = emulator.call(
+        "placement.bind",
+        access_token=app["access_token"],
+        PLACEMENT="IM_TEXTAREA",
+        HANDLER="https://example.com/by-hand",
+        TITLE="By hand",
+        OPTIONS={"iconName": "fa-cog", "width": 50},
+    )
+    assert bound["result"] is True
+
+    project.cli("import", "bitrix24:index:Widget", "byHand", "IM_TEXTAREA https://example.com/by-hand", "--yes",
+                "--out", "imported.yaml")  # fmt: skip
+    generated = (project.root / "imported.yaml").read_text()
+    assert "iconName: fa-cog" in generated and "width: 50" in generated and "title: By hand" in generated
+    (project.root / "Pulumi.yaml").write_text((project.root / "Pulumi.yaml").read_text() + generated)
+    emulator.clear_journal()
+    project.cli("preview", "--expect-no-changes")
+    assert emulator.writes("") == []
+
+    refused = project.cli("import", "bitrix24:index:Bot", "someBot", "1", "--yes", check=False)
+    assert refused.code != 0
+    assert "Bot: cannot be imported: the REST API does not read a bot's event handler URLs back" in refused.output

@@ -23,7 +23,7 @@ from pulumi.provider.experimental.provider import (
 from pulumi.runtime.proto.provider_pb2 import DiffResponse as DiffResponseProto
 from pydantic import BaseModel
 
-from pulumi_bitrix24._plugin import Bitrix24Provider, plain, wrapped
+from pulumi_bitrix24._plugin import Bitrix24Provider, ImportRefusedError, plain, wrapped
 from pulumi_bitrix24._schema import (
     DERIVED,
     FRONT_END_ONLY,
@@ -264,3 +264,13 @@ def test_get_bot_answers_in_schema_names_or_says_what_is_missing(
     assert response.return_value["properties"].value["lastName"] == PropertyValue("X")  # type: ignore[index]
     missing = asyncio.run(plugin.invoke(InvokeRequest(GET_BOT, values(botId=6))))
     assert [(f.property, f.reason) for f in missing.failures] == [("botId", "the portal has no bot with botId 6")]
+
+
+def test_import_starts_a_widget_from_its_id_and_refuses_what_cannot_be_read_back(plugin: Bitrix24Provider) -> None:
+    widget = plugin.imported("bitrix24:index:Widget", "im_textarea https://example.com/w?a=1")
+    assert widget == {"placement": "IM_TEXTAREA", "handler": "https://example.com/w?a=1"}
+    with pytest.raises(ImportRefusedError, match="the id to import is the placement and the handler URL"):
+        plugin.imported("bitrix24:index:Widget", "IM_TEXTAREA")
+    for kind, why in [("Bot", "event handler URLs"), ("BotCommand", "handler URL"), ("ChatApp", "no method")]:
+        with pytest.raises(ImportRefusedError, match=f"{kind}: cannot be imported: .*{why}"):
+            plugin.imported(f"bitrix24:index:{kind}", "5")
