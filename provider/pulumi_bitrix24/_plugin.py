@@ -44,6 +44,8 @@ from pulumi.provider.experimental.provider import (
 from pulumi.provider.experimental.provider import ConfigureRequest as PluginConfigureRequest
 from pulumi.runtime.proto.provider_pb2 import DiffResponse as DiffResponseProto
 from pulumi.runtime.rpc import UNKNOWN
+from pulumi.runtime.settings import Settings
+from pulumi.runtime.settings import configure as configure_runtime
 
 from ._config import NAMESPACE
 from ._resource import BitrixProvider, FileLimit, file_base64, whole
@@ -142,10 +144,14 @@ def failure(found: CoreFailure) -> CheckFailure:
 class Bitrix24Provider(Provider):
     """The `bitrix24` resource provider plugin: one core provider per type token."""
 
-    def __init__(self) -> None:
+    def __init__(self, engine: str | None = None) -> None:
+        """`engine`: the engine's address, where the core's pulumi.log messages go (without it, to stderr, which
+        the engine keeps as debug output only)."""
         self.cores: dict[str, BitrixProvider[Any]] = {kind.token: kind.provider() for kind in KINDS}
         self.names = {kind.token: kind.name for kind in KINDS}
-        self.pool = ThreadPoolExecutor(THREADS, thread_name_prefix="bitrix24")
+        # The SDK's settings are context variables, which a new thread does not inherit: set them in each one.
+        settings = Settings(project=None, stack=None, engine=engine)
+        self.pool = ThreadPoolExecutor(THREADS, "bitrix24", initializer=configure_runtime, initargs=(settings,))
 
     async def run(self, method: Callable[..., Result], *args: Any) -> Result:
         """Run a blocking core method in the pool, leaving the loop free for the engine's other operations."""

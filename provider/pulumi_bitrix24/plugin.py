@@ -50,7 +50,8 @@ for _name in RPCS:
 def main() -> None:
     """Serve the provider until the engine stops it."""
     server.ProviderServicer = MessageFirstServicer  # type: ignore[misc]  # main() builds the servicer it names
-    server.main(sys.argv[1:], version("pulumi-bitrix24"), Bitrix24Provider())
+    engine = next((arg for arg in sys.argv[1:] if not arg.startswith("-")), None)  # as server.main reads it
+    server.main(sys.argv[1:], version("pulumi-bitrix24"), Bitrix24Provider(engine))
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import pytest
 
 from pulumi_bitrix24.emulator import Emulator
 
-from .harness import REPO, VENV, EmulatorControl, Project, first_error, offline_env
+from .harness import REPO, VENV, EmulatorControl, Project, first_error, json_documents, offline_env
 from .test_stack_truth import portal_ids, stack_ids
 
 EXAMPLE = REPO / "examples" / "yaml-quickstart"
@@ -255,3 +255,28 @@ def test_a_widget_bound_by_hand_is_imported_and_its_generated_code_changes_nothi
     refused = project.cli("import", "bitrix24:index:Bot", "someBot", "1", "--yes", check=False)
     assert refused.code != 0
     assert "Bot: cannot be imported: the REST API does not read a bot's event handler URLs back" in refused.output
+
+
+def test_the_core_messages_reach_the_user(yaml_project: YamlFactory, emulator: EmulatorControl) -> None:
+    adopting = (
+        EMPTY
+        + """resources:
+  handmade:
+    type: bitrix24:index:Bot
+    properties:
+      code: handmade
+      adopt: true
+      eventHandler: https://example.com/events
+      properties:
+        name: Handmade
+"""
+    )
+    bot_id = emulator.make_bot("handmade")
+    run = yaml_project(adopting, emulator).up()
+    shown = [
+        (event["severity"], event["message"])
+        for doc in json_documents(run.stdout)
+        if (event := doc.get("diagnosticEvent")) and "adopted" in event["message"]
+    ]
+    # As in the dynamic front end: an info message, not the plugin's stderr (which the engine keeps as debug).
+    assert shown == [("info", f"adopted the existing bot code 'handmade' (id {bot_id}), as adopt=True asks\n")]

@@ -274,3 +274,11 @@ def test_import_starts_a_widget_from_its_id_and_refuses_what_cannot_be_read_back
     for kind, why in [("Bot", "event handler URLs"), ("BotCommand", "handler URL"), ("ChatApp", "no method")]:
         with pytest.raises(ImportRefusedError, match=f"{kind}: cannot be imported: .*{why}"):
             plugin.imported(f"bitrix24:index:{kind}", "5")
+
+
+def test_a_mistyped_config_key_is_named_with_the_key_it_probably_means() -> None:
+    provider = Bitrix24Provider()
+    args = values(webhookURL="https://p.example/rest/1/c/", clientId="stack-a")
+    asyncio.run(provider.configure(ConfigureRequest({}, args, True, False)))
+    response = asyncio.run(provider.check(CheckRequest(APP, {}, iframe_app(), b"")))
+    assert "unknown config key bitrix24:webhookURL; did you mean bitrix24:webhookUrl?" in response.failures[0].reason
