@@ -67,7 +67,7 @@ FILES: dict[str, tuple[tuple[str, ...], str, str, FileLimit]] = {
 }
 """A file argument per resource (where it sits, its path input, the input holding its content, its size limit):
 the dynamic front end reads the file in the program, the plugin in check."""
-_PATH = re.compile(r"([a-z][a-z0-9_]*)((?:\.[a-z][a-z0-9_]*|\[\d+\])*): ")
+_PATH = re.compile(r"^([a-z][a-z0-9_]*)((?:\.[a-z][a-z0-9_]*|\[\d+\])*): ")
 
 
 WIDGET = f"{PACKAGE}:{MODULE}:Widget"

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pulumi.dynamic import CheckFailure as CoreFailure
 from pulumi.dynamic import CreateResult
 from pulumi.provider.experimental.property_value import PropertyValue
 from pulumi.provider.experimental.provider import (
@@ -23,7 +24,7 @@ from pulumi.provider.experimental.provider import (
 from pulumi.runtime.proto.provider_pb2 import DiffResponse as DiffResponseProto
 from pydantic import BaseModel
 
-from pulumi_bitrix24._plugin import Bitrix24Provider, ImportRefusedError, plain, wrapped
+from pulumi_bitrix24._plugin import Bitrix24Provider, ImportRefusedError, failure, plain, wrapped
 from pulumi_bitrix24._schema import (
     DERIVED,
     FRONT_END_ONLY,
@@ -282,3 +283,10 @@ def test_a_mistyped_config_key_is_named_with_the_key_it_probably_means() -> None
     asyncio.run(provider.configure(ConfigureRequest({}, args, True, False)))
     response = asyncio.run(provider.check(CheckRequest(APP, {}, iframe_app(), b"")))
     assert "unknown config key bitrix24:webhookURL; did you mean bitrix24:webhookUrl?" in response.failures[0].reason
+
+
+def test_only_a_leading_path_of_a_reason_is_renamed() -> None:
+    renamed = failure(CoreFailure("", "properties.photo_path: must be PNG or JPEG, got GIF"))
+    assert (renamed.property, renamed.reason) == ("", "properties.photoPath: must be PNG or JPEG, got GIF")
+    kept = failure(CoreFailure("", "Bitrix24 answered error_code: stays as it is"))
+    assert kept.reason == "Bitrix24 answered error_code: stays as it is"
