@@ -159,10 +159,12 @@ class Builder:
             return {"type": "array", "items": self.type_of(get_args(annotation)[0], owner, field, entries)}
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             declared = entries[field]
+            shape = self.object_of(annotation, declared, declared.__name__, {})
             self.types[f"{PACKAGE}:{MODULE}:{declared.__name__}"] = {
                 "type": "object",
                 "description": inspect.cleandoc(declared.__doc__ or "").split("\n\n")[0],
-                **self.object_of(annotation, declared, declared.__name__, {}),
+                "properties": shape["properties"],
+                **({"required": shape["required"]} if shape["required"] else {}),  # as Pulumi prints a schema
             }
             return self.ref(declared.__name__)
         raise SchemaError(f"{owner}.{field}: no schema type for {annotation}")

@@ -3,6 +3,7 @@ real CLI and the YAML language host, against the emulator."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from pulumi_bitrix24._schema import schema
 from pulumi_bitrix24.emulator import Emulator
 
 from .harness import REPO, VENV, EmulatorControl, Project, first_error, json_documents, offline_env
@@ -280,3 +282,13 @@ def test_the_core_messages_reach_the_user(yaml_project: YamlFactory, emulator: E
     ]
     # As in the dynamic front end: an info message, not the plugin's stderr (which the engine keeps as debug).
     assert shown == [("info", f"adopted the existing bot code 'handmade' (id {bot_id}), as adopt=True asks\n")]
+
+
+def test_pulumi_package_get_schema_prints_the_generated_schema(
+    pulumi_bin: Path, pulumi_home: Path, tmp_path: Path
+) -> None:
+    env = offline_env(pulumi_bin, pulumi_home, tmp_path)
+    plugin = VENV / "bin" / "pulumi-resource-bitrix24"
+    run = subprocess.run(["pulumi", "package", "get-schema", str(plugin)], env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == schema()
