@@ -549,15 +549,19 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
 
     # --- diff ------------------------------------------------------------------------------------
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        olds = stored_files(olds)  # a state written before file digests holds the file content itself
-        compared = [k for k in self.inputs() if k not in self.create_only]
-        changed = [k for k in compared if olds.get(k) != news.get(k) or is_unknown(news.get(k))]
+        changed = self.changed(olds, news)
         replaces = self.replacements(changed, olds, news)
         return DiffResult(
             changes=bool(changed),
             replaces=replaces,
             delete_before_replace=bool(replaces) and self.same_identity(olds, news),
         )
+
+    def changed(self, olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
+        """The declared inputs that differ or are not known yet; create-only inputs never count."""
+        olds = stored_files(olds)  # a state written before file digests holds the file content itself
+        compared = [k for k in self.inputs() if k not in self.create_only]
+        return [k for k in compared if olds.get(k) != news.get(k) or is_unknown(news.get(k))]
 
     def replacements(self, changed: list[str], olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
         """The changed inputs that replace the object: the resource's own, and the portal it lives on."""

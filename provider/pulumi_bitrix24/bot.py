@@ -238,9 +238,7 @@ class BotProvider(BitrixProvider[int]):
             found = self.client(props).call("imbot.v2.Bot.get", {"botId": object_id})
         except NotFoundError:
             return None
-        bot = found["bot"]
-        users: list[dict[str, Any]] = found.get("users") or []
-        user = next((u for u in users if int(u.get("id", 0)) == object_id), {})
+        bot, user = found["bot"], _user_of(found, object_id)
         read_type = V2_TYPES.get(str(bot.get("type")), props.get("type"))
         properties = dict(props["properties"])
         for name, key in READABLE_PROPERTIES.items():
@@ -255,6 +253,34 @@ class BotProvider(BitrixProvider[int]):
             "openline": bool(bot.get("isSupportOpenline", props.get("openline"))),
             "properties": properties,
         }
+
+    def lookup(self, props: dict[str, Any], code: str | None, bot_id: int | None) -> dict[str, Any] | None:
+        """A bot of the portal found by code or id (getBot): its id, whether this application owns it, and what
+        imbot.v2.Bot.get tells of it by input names (code, type, openline, the readable properties); None when
+        the portal has no such bot."""
+        try:
+            found = self.client(props).call("imbot.v2.Bot.get", {"code": code} if bot_id is None else {"botId": bot_id})
+        except NotFoundError:
+            return None
+        bot = found["bot"]
+        user = _user_of(found, int(bot["id"]))
+        properties = {name: str(user[key]) for name, key in READABLE_PROPERTIES.items() if user.get(key)}
+        if "color" in properties:
+            properties["color"] = HEX_COLOR.get(properties["color"], properties["color"])
+        return {
+            "bot_id": int(bot["id"]),
+            "code": str(bot["code"]),
+            "type": V2_TYPES.get(str(bot.get("type")), "B"),
+            "openline": bool(bot.get("isSupportOpenline")),
+            "properties": properties,
+            "ours": "moduleId" in bot,
+        }
+
+
+def _user_of(found: dict[str, Any], object_id: int) -> dict[str, Any]:
+    """The bot's own user (its profile) among the users of an imbot.v2.Bot.get answer."""
+    users: list[dict[str, Any]] = found.get("users") or []
+    return next((u for u in users if int(u.get("id", 0)) == object_id), {})
 
 
 class Bot(Resource, module="bitrix24", name="Bot"):

@@ -210,6 +210,18 @@ def test_bot_read_back_maps_the_v2_view_to_inputs(portal: Portal, trust: None) -
     assert provider.read_back(bot_id, stored) is None
 
 
+def test_bot_lookup_by_code_or_id_describes_the_bot_and_its_owner(portal: Portal, trust: None) -> None:
+    bot_id = portal.bot("echo")
+    portal.result("imbot.update", BOT_ID=bot_id, FIELDS={"PROPERTIES": {"NAME": "Echo", "COLOR": "RED"}})
+    other = portal.bot("foreign", client_id="another-app")
+    provider = configured(BotProvider(), portal)
+    expected = {"bot_id": bot_id, "code": "echo", "type": "B", "openline": False, "ours": True}
+    assert provider.lookup({}, "echo", None) == {**expected, "properties": {"name": "Echo", "color": "RED"}}
+    assert provider.lookup({}, None, bot_id) == provider.lookup({}, "echo", None)
+    assert provider.lookup({}, "foreign", None)["ours"] is False  # type: ignore[index]
+    assert provider.lookup({}, None, other + 100) is None
+
+
 def test_command_lookup_and_read_back_use_the_bot_command_list(portal: Portal, trust: None) -> None:
     bot_id = portal.bot("echo")
     command_id = portal.result(

@@ -1,0 +1,294 @@
+"""The provider plugin from a Pulumi YAML program (examples/yaml-quickstart, as the README shows it), through the
+real CLI and the YAML language host, against the emulator."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pulumi_bitrix24._schema import schema
+from pulumi_bitrix24.emulator import Emulator
+
+from .harness import REPO, VENV, EmulatorControl, Project, first_error, json_documents, offline_env
+from .test_stack_truth import portal_ids, stack_ids
+
+EXAMPLE = REPO / "examples" / "yaml-quickstart"
+HASH = "0123456789abcdef0123456789abcdef"
+
+
+def yaml_host_dir() -> Path:
+    """The YAML language host: $PULUMI_YAML_BIN, else whatever scripts/install-pulumi-yaml provides."""
+    if os.environ.get("PULUMI_YAML_BIN"):
+        return Path(os.environ["PULUMI_YAML_BIN"])
+    script = REPO / "scripts" / "install-pulumi-yaml"
+    out = subprocess.run([str(script)], check=True, capture_output=True, text=True)
+    return Path(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="session")
+def yaml_host() -> Path:
+    return yaml_host_dir()
+
+
+PLUGIN_PATH = "path: ../../.venv/bin"
+
+
+class YamlProject(Project):
+    """A YAML project folder: the example's files with `program` as its Pulumi.yaml."""
+
+    def __init__(self, root: Path, env: dict[str, str], program: str) -> None:
+        shutil.copytree(EXAMPLE, root)
+        (root / "Pulumi.yaml").write_text(program.replace(PLUGIN_PATH, f"path: {VENV / 'bin'}"))
+        self.root, self.env = root, env
+        self.cli("stack", "init", "dev")
+
+
+def example(edit: tuple[str, str] = ("", "")) -> str:
+    """The YAML example as the README shows it, with one text replaced."""
+    program = (EXAMPLE / "Pulumi.yaml").read_text()
+    assert PLUGIN_PATH in program and edit[0] in program
+    return program.replace(edit[0], edit[1]) if edit[0] else program
+
+
+YamlFactory = Callable[..., YamlProject]
+
+
+@pytest.fixture
+def yaml_project(tmp_path: Path, pulumi_bin: Path, pulumi_home: Path, yaml_host: Path) -> YamlFactory:
+    """A YAML project whose default provider is configured for `portal` (its webhook, unless told not to)."""
+
+    def make(program: str, portal: EmulatorControl, webhook: bool = True) -> YamlProject:
+        env = offline_env(pulumi_bin, pulumi_home, tmp_path / "backend", portal.info.ca_bundle)
+        env["PATH"] = f"{yaml_host}{os.pathsep}{env['PATH']}"
+        (tmp_path / "backend").mkdir(exist_ok=True)
+        project = YamlProject(tmp_path / "yaml", env, program)
+        if webhook:
+            project.config("bitrix24:webhookUrl", portal.info.webhook_url, secret=True)
+            project.config("bitrix24:clientId", portal.info.client_id, secret=True)
+        project.config("frameHash", HASH, secret=True)
+        return project
+
+    return make
+
+
+def by_type(project: Project, kind: str) -> list[dict[str, Any]]:
+    return [r["outputs"] for r in project.resources() if r["type"] == f"bitrix24:index:{kind}"]
+
+
+def assert_state_matches_portal(project: Project, emulator: EmulatorControl) -> None:
+    """Side by side: every object of the stack is on the portal with the values the stack holds, and no other."""
+    assert stack_ids(project) == portal_ids(emulator)
+    portal = emulator.state()
+    bots = {b["ID"]: b for b in portal["bots"]}
+    for bot in by_type(project, "Bot"):
+        found = bots[bot["botId"]]
+        assert (found["CODE"], found["PROPERTIES"]["NAME"]) == (bot["code"], bot["properties"]["name"])
+    commands = {c["ID"]: c for c in portal["commands"]}
+    for command in by_type(project, "BotCommand"):
+        found = commands[command["commandId"]]
+        assert (found["BOT_ID"], found["COMMAND"]) == (command["botId"], command["command"])
+    apps = {a["ID"]: a for a in portal["apps"]}
+    for app in by_type(project, "ChatApp"):
+        found = apps[app["appId"]]
+        assert (found["BOT_ID"], found["CODE"]) == (app["botId"], app["code"])
+        assert (found["JS_PARAM"] or None, found["IFRAME"] or None) == (app.get("jsParam"), app.get("iframe"))
+
+
+def test_yaml_quickstart_preview_up_refresh_destroy(yaml_project: YamlFactory, emulator: EmulatorControl) -> None:
+    project = yaml_project(example(), emulator)
+    assert project.preview().changes() == {"create": 5}
+    assert emulator.writes("") == []  # the provider computes the preview without a single changing request
+
+    assert project.up().changes() == {"create": 5}
+    assert_state_matches_portal(project, emulator)
+    outputs = project.outputs()
+    assert outputs["botId"] == emulator.state()["bots"][0]["ID"]
+    assert outputs["helperName"] == "Helper"  # getBot, invoked once the bot has an id
+    exported = project.export()
+    assert HASH not in exported and emulator.info.client_id not in exported  # secrets stay encrypted
+    [frame] = [a for a in emulator.state()["apps"] if a["CODE"] == "helper_frame"]
+    assert frame["IFRAME_WIDTH"] == 350 and frame["CONTEXT"] == "bot"
+    [button] = [a for a in emulator.state()["apps"] if a["CODE"] == "help_button"]
+    assert button["ICON_FILE"]  # iconPath is read relative to the project, as in a Python program
+
+    emulator.clear_journal()
+    assert project.up().changes() == {"same": 5}
+    assert emulator.writes("") == []
+
+    bot_id = outputs["botId"]
+    emulator.call("imbot.update", BOT_ID=bot_id, FIELDS={"PROPERTIES": {"NAME": "Renamed by hand"}})
+    assert project.cli("refresh", "--yes", "--json").changes() == {"update": 1, "same": 4}
+    [bot] = by_type(project, "Bot")
+    assert bot["properties"]["name"] == "Renamed by hand"
+    assert_state_matches_portal(project, emulator)
+
+    assert project.destroy().changes() == {"delete": 5}
+    assert portal_ids(emulator) == {"bots": [], "apps": [], "commands": []}
+
+
+@pytest.mark.parametrize(
+    ("edit", "field", "rule"),
+    [
+        (("iframeWidth: 350", "iframeWidth: 100"), "iframeWidth", "must be at least 250 px"),
+        (("eventHandler: ${handlerUrl}", "eventHandler: http://example.com/events"), "eventHandler", "https://"),
+    ],
+    ids=["narrow-frame", "http-url"],
+)
+def test_bad_yaml_input_fails_at_preview_naming_the_property(
+    yaml_project: YamlFactory, emulator: EmulatorControl, edit: tuple[str, str], field: str, rule: str
+) -> None:
+    project = yaml_project(example(edit), emulator)
+    run = project.preview(check=False)
+    assert run.code != 0
+    error = first_error(run)
+    assert f"property {field} value" in error and rule in error, error
+    assert emulator.writes("") == []  # the bot's check may have looked its code up; nothing was changed
+
+
+TWO_PORTALS = f"""name: two-portals
+runtime: yaml
+plugins:
+  providers:
+    - name: bitrix24
+      {PLUGIN_PATH}
+config:
+  globexWebhook:
+    type: string
+    secret: true
+  globexClientId:
+    type: string
+    secret: true
+resources:
+  globex:
+    type: pulumi:providers:bitrix24
+    properties:
+      webhookUrl: ${{globexWebhook}}
+      clientId: ${{globexClientId}}
+  acmeBot:
+    type: bitrix24:index:Bot
+    properties:
+      code: helper
+      eventHandler: https://example.com/acme
+      properties:
+        name: Acme helper
+  globexBot:
+    type: bitrix24:index:Bot
+    properties:
+      code: helper
+      eventHandler: https://example.com/globex
+      properties:
+        name: Globex helper
+    options:
+      provider: ${{globex}}
+"""
+
+
+@pytest.fixture(scope="module")
+def two_portals(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, EmulatorControl]]:
+    emulator = Emulator(tmp_path_factory.mktemp("two-portals"), plan="unlimited", portals=("acme", "globex"))
+    emulator.start()
+    yield {name: EmulatorControl(portal) for name, portal in emulator.portals.items()}
+    emulator.stop()
+
+
+def test_an_explicit_provider_manages_a_second_portal_and_rotates_in_place(
+    yaml_project: YamlFactory, two_portals: dict[str, EmulatorControl]
+) -> None:
+    acme, globex = two_portals["acme"], two_portals["globex"]
+    project = yaml_project(TWO_PORTALS, acme)
+    project.config("globexWebhook", globex.info.webhook_url, secret=True)
+    project.config("globexClientId", globex.info.client_id, secret=True)
+    project.up()
+    names = {p: [b["PROPERTIES"]["NAME"] for b in c.state()["bots"]] for p, c in two_portals.items()}
+    assert names == {"acme": ["Acme helper"], "globex": ["Globex helper"]}  # one code, one bot per portal
+    assert globex.info.client_id not in project.export()
+
+    project.config("globexWebhook", globex.webhook(["imbot"]), secret=True)  # a new webhook code, same portal
+    assert project.preview().changes() == {"update": 1, "same": 3}  # the provider; no bot is replaced
+    project.up()
+    globex.clear_journal()
+    project.destroy()
+    assert globex.writes() == ["imbot.unregister"]  # through the rotated webhook
+    assert [c.state()["bots"] for c in two_portals.values()] == [[], []]
+
+
+EMPTY = f"""name: imports
+runtime: yaml
+plugins:
+  providers:
+    - name: bitrix24
+      {PLUGIN_PATH}
+"""
+
+
+def test_a_widget_bound_by_hand_is_imported_and_its_generated_code_changes_nothing(
+    yaml_project: YamlFactory, emulator: EmulatorControl
+) -> None:
+    app = emulator.oauth_app()
+    project = yaml_project(EMPTY, emulator, webhook=False)
+    project.config("bitrix24:portalUrl", app["portal_url"])
+    project.config("bitrix24:accessToken", app["access_token"], secret=True)
+    bound = emulator.call(
+        "placement.bind",
+        access_token=app["access_token"],
+        PLACEMENT="IM_TEXTAREA",
+        HANDLER="https://example.com/by-hand",
+        TITLE="By hand",
+        OPTIONS={"iconName": "fa-cog", "width": 50},
+    )
+    assert bound["result"] is True
+
+    project.cli("import", "bitrix24:index:Widget", "byHand", "IM_TEXTAREA https://example.com/by-hand", "--yes",
+                "--out", "imported.yaml")  # fmt: skip
+    generated = (project.root / "imported.yaml").read_text()
+    assert "iconName: fa-cog" in generated and "width: 50" in generated and "title: By hand" in generated
+    (project.root / "Pulumi.yaml").write_text((project.root / "Pulumi.yaml").read_text() + generated)
+    emulator.clear_journal()
+    project.cli("preview", "--expect-no-changes")
+    assert emulator.writes("") == []
+
+    refused = project.cli("import", "bitrix24:index:Bot", "someBot", "1", "--yes", check=False)
+    assert refused.code != 0
+    assert "Bot: cannot be imported: the REST API does not read a bot's event handler URLs back" in refused.output
+
+
+def test_the_core_messages_reach_the_user(yaml_project: YamlFactory, emulator: EmulatorControl) -> None:
+    adopting = (
+        EMPTY
+        + """resources:
+  handmade:
+    type: bitrix24:index:Bot
+    properties:
+      code: handmade
+      adopt: true
+      eventHandler: https://example.com/events
+      properties:
+        name: Handmade
+"""
+    )
+    bot_id = emulator.make_bot("handmade")
+    run = yaml_project(adopting, emulator).up()
+    shown = [
+        (event["severity"], event["message"])
+        for doc in json_documents(run.stdout)
+        if (event := doc.get("diagnosticEvent")) and "adopted" in event["message"]
+    ]
+    # As in the dynamic front end: an info message, not the plugin's stderr (which the engine keeps as debug).
+    assert shown == [("info", f"adopted the existing bot code 'handmade' (id {bot_id}), as adopt=True asks\n")]
+
+
+def test_pulumi_package_get_schema_prints_the_generated_schema(
+    pulumi_bin: Path, pulumi_home: Path, tmp_path: Path
+) -> None:
+    env = offline_env(pulumi_bin, pulumi_home, tmp_path)
+    plugin = VENV / "bin" / "pulumi-resource-bitrix24"
+    run = subprocess.run(["pulumi", "package", "get-schema", str(plugin)], env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == schema()
