@@ -124,8 +124,10 @@ def _printable(value: str) -> str:
     return value
 
 
-Text = Annotated[str, AfterValidator(_printable)]
-"""Every text the portal stores: any characters but controls other than tab and line breaks."""
+PRINTABLE = AfterValidator(_printable)
+Text = Annotated[str, PRINTABLE]
+"""Every text the portal stores: any characters but controls other than tab and line breaks (a constrained
+text puts PRINTABLE after its Field, so that pydantic words the length rules for text)."""
 
 
 def listed(values: list[str], shown: int = 5) -> str:
@@ -178,7 +180,7 @@ class LanguageModel(BaseModel):
 
     model_config = STRICT
     language_id: Annotated[str, full_match(re.compile(r"[a-z]{2}"), "a two-letter lowercase code such as en")]
-    title: Annotated[Text, Field(min_length=1)]
+    title: Annotated[str, Field(min_length=1), PRINTABLE]
 
 
 Language = TypeVar("Language", bound=LanguageModel)

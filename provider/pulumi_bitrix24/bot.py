@@ -20,7 +20,7 @@ from ._errors import BOT_ID_ERROR, NotFoundError
 from ._palette import HEX_COLOR
 from ._program import check_under_mocks, declare, fields_of, on_portal, portal_id, refuse_import, remember_bot, require
 from ._resource import BitrixProvider, Existing, Failure, FileLimit, document, flag, image_failures, read_file_base64
-from ._rules import STRICT, HttpsUrl, OnPortal, Text, full_match
+from ._rules import PRINTABLE, STRICT, HttpsUrl, OnPortal, Text, full_match
 
 Color = Literal[
     "RED", "GREEN", "MINT", "LIGHT_BLUE", "DARK_BLUE", "PURPLE", "AQUA", "PINK",
@@ -159,7 +159,7 @@ class PropertiesModel(BaseModel):
 class BotModel(OnPortal):
     """Per-field rules of Bot inputs (api-reference/chat-bots/outdated/bots/imbot-register.md)."""
 
-    code: Annotated[Text, Field(min_length=1, max_length=255, pattern=r"\S")]
+    code: Annotated[str, Field(min_length=1, max_length=255, pattern=r"\S"), PRINTABLE]
     type: BotType = "B"
     openline: StrictBool = False
     properties: PropertiesModel

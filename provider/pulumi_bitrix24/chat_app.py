@@ -39,6 +39,7 @@ from ._resource import (
 )
 from ._rules import (
     AT_LEAST_ONE,
+    PRINTABLE,
     UNIQUE_LANGUAGES,
     HttpsUrl,
     LanguageModel,
@@ -170,7 +171,7 @@ class ChatAppModel(OnPortal):
     """Per-field rules of ChatApp inputs (api-reference/chats/outdated/create-app/imbot-app-register.md)."""
 
     bot_id: Annotated[WholeNumber, at_least(1, "(a bot id from imbot.register)")]
-    code: Annotated[Text, Field(min_length=1, max_length=255, pattern=r"\S")]
+    code: Annotated[str, Field(min_length=1, max_length=255, pattern=r"\S"), PRINTABLE]
     translations: Annotated[list[TranslationModel], AT_LEAST_ONE, UNIQUE_LANGUAGES]
     iframe: HttpsUrl | None = None
     iframe_width: Annotated[WholeNumber, at_least(250, "px; the portal would silently raise it")] | None = None

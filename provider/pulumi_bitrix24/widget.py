@@ -24,6 +24,7 @@ from ._program import check_under_mocks, declare, entries, fields_of, on_portal,
 from ._resource import BitrixProvider, Existing, Failure, document, flag, is_unknown
 from ._rules import (
     AT_LEAST_ONE,
+    PRINTABLE,
     UNIQUE_LANGUAGES,
     HttpsUrl,
     LanguageModel,
@@ -171,7 +172,7 @@ def _context_alone(value: list[str]) -> list[str]:
     return sorted(value, key=order.index)  # a set of chat types: the same set in another order is no change
 
 
-Label = Annotated[Text, Field(min_length=1), AfterValidator(_trimmed)]
+Label = Annotated[str, Field(min_length=1), PRINTABLE, AfterValidator(_trimmed)]
 ICON_NAME = re.compile(r"[a-zA-Z \-]")
 
 

@@ -138,7 +138,8 @@ def assert_preview_rejects(project: Project, emulator: EmulatorControl, field: s
     """`pulumi preview` fails on `field` with a message holding `rule`, and nothing reached the portal."""
     run = project.preview(check=False)
     assert run.code != 0
-    if rule[:1] in ".[":  # a field inside a structure: named by its path, without Pulumi's dump of the structure
+    if rule[:1] in ".[:":  # a field inside a structure, or a rule on a whole structure: named by its path,
+        # without Pulumi's dump of the structure
         assert f"has a problem: {field}{rule}" in run.output, run.output
     else:
         assert f"property {field} value" in run.output, run.output

@@ -200,7 +200,7 @@ def test_refresh_reads_commands_back(project: Project, emulator: EmulatorControl
 INVALID: list[tuple[dict[str, Any], str, str]] = [
     ({"command": "/help"}, "command", "Latin letters and digits only"),
     ({"event_command_add": "http://e.com"}, "event_command_add", "must be an https:// URL"),
-    ({"translations": []}, "translations", "at least 1 item"),
+    ({"translations": []}, "translations", ": List should have at least 1 item"),
     ({"translations": [{"language_id": "english", "title": "x"}]}, "translations", "[0].language_id: must be a two"),
     ({"common": "yes"}, "common", "must be true or false, got the text 'yes'"),
     (

@@ -283,7 +283,7 @@ INVALID: list[tuple[dict[str, Any], str, str]] = [
     ({"iframe_width": 200}, "iframe_width", "must be at least 250 px"),
     ({"iframe_height": 10}, "iframe_height", "must be at least 50 px"),
     ({"context": "EVERYWHERE"}, "context", "must be ALL, USER, CHAT, BOT, LINES or CALL"),
-    ({"translations": []}, "translations", "at least 1 item"),
+    ({"translations": []}, "translations", ": List should have at least 1 item"),
     (
         {"translations": [{"language_id": "en", "title": ""}]},
         "translations",
@@ -292,7 +292,7 @@ INVALID: list[tuple[dict[str, Any], str, str]] = [
     (
         {"translations": [{"language_id": "en", "title": "A"}, {"language_id": "en", "title": "B"}]},
         "translations",
-        "language_id must be unique, repeated: en",
+        ": language_id must be unique, repeated: en",
     ),
     ({"icon_path": "missing.png"}, "icon_path", "file not found"),
     (

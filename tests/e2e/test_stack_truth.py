@@ -76,7 +76,8 @@ def test_renamed_bot_without_alias_fails_before_changing_anything(project: Proje
     for run in (project.preview(check=False), project.up(check=False)):
         assert run.code != 0
         assert "bot code 'echo' already exists on the portal" in run.output
-        assert "aliases=[pulumi.Alias(name=...)])` with its previous name" in run.output
+        assert 'aliases=[pulumi.Alias(name=\\"old-name\\")])` after a rename' in run.output  # JSON-escaped
+        assert "aliases=[pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)]` after a move into a component" in run.output
         assert "set adopt=True" in run.output
     assert emulator.writes() == []
     assert portal_ids(emulator) == stack_ids(project) == before
