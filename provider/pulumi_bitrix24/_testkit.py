@@ -15,7 +15,7 @@ PASSPHRASE = "bitrix24-test-passphrase"
 """The passphrase of the test stacks' secrets provider: their backend is a temporary folder."""
 
 
-def pulumi_on_path(bin_dir: Path | None) -> Path | None:
+def cli_folder(bin_dir: Path | None) -> Path | None:
     """The folder of the Pulumi CLI to use: `bin_dir`, else $PULUMI_BIN, else None (the `pulumi` on PATH)."""
     if bin_dir is not None:
         return bin_dir

@@ -15,7 +15,7 @@ from pulumi import automation as auto
 from pulumi.automation import events
 from pulumi.automation._stack import StackInitMode  # not re-exported; Stack.create makes no subclass
 
-from ._testkit import PortalControl, offline_env, pulumi_on_path
+from ._testkit import PortalControl, cli_folder, offline_env
 from .emulator import Emulator
 
 __all__ = [
@@ -109,7 +109,7 @@ def make_stack(
     for folder in ("backend", "home", "project"):
         (workdir / folder).mkdir(parents=True, exist_ok=True)
     env = offline_env(workdir / "home", workdir / "backend", portal.ca_bundle)
-    bin_dir = pulumi_on_path(pulumi_bin)
+    bin_dir = cli_folder(pulumi_bin)
     if bin_dir is not None:
         env["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
     try:

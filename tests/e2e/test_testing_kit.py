@@ -6,9 +6,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+from pulumi import automation as auto
+
+from pulumi_bitrix24.testing import Bitrix24Portal, Bitrix24Stack, assert_converges, assert_no_drift
+
 from .harness import REPO, VENV, EmulatorControl, offline_env
+from .test_plugin_yaml import yaml_host_dir
 
 EXAMPLE = REPO / "examples" / "testing"
 CI = REPO / "examples" / "ci"
@@ -31,6 +38,24 @@ def test_the_readme_shows_the_tested_example() -> None:
     section = readme_section("Testing your program")
     blocks = [block.split("```", 1)[0] for block in section.split("```python\n")[1:]]
     assert blocks == [(EXAMPLE / "test_support_bots.py").read_text()]
+
+
+def test_the_kit_runs_a_yaml_program_through_the_plugin(
+    bitrix24_stack: Callable[..., Bitrix24Stack],
+    bitrix24_portal: Bitrix24Portal,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PATH", f"{yaml_host_dir()}{os.pathsep}{os.environ['PATH']}")  # as the official install has it
+    frame_hash = auto.ConfigValue("0123456789abcdef0123456789abcdef", secret=True)
+    stack = bitrix24_stack(REPO / "examples" / "yaml-quickstart", config={"frameHash": frame_hash})
+    assert_converges(stack)
+    stack.up()
+    [bot] = bitrix24_portal.bots()
+    bitrix24_portal.rename_bot(bot["ID"], "Renamed by hand")
+    with pytest.raises(
+        AssertionError, match=r"^refresh found drift: update helperBot \(bitrix24:index:Bot\): properties\.name$"
+    ):
+        assert_no_drift(stack)
 
 
 def ci_script(command: str, emulator: EmulatorControl, pulumi_bin: Path, tmp: Path) -> subprocess.CompletedProcess[str]:
