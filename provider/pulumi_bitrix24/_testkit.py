@@ -14,6 +14,9 @@ from .emulator import EmulatorInfo
 PASSPHRASE = "bitrix24-test-passphrase"
 """The passphrase of the test stacks' secrets provider: their backend is a temporary folder."""
 
+GENERIC_ERRORS = ("Resource monitor has terminated", "an unhandled error occurred")
+"""Pulumi's own follow-up errors once a program or a check failed; they never say what was wrong."""
+
 
 def cli_folder(bin_dir: Path | None) -> Path | None:
     """The folder of the Pulumi CLI to use: `bin_dir`, else $PULUMI_BIN, else None (the `pulumi` on PATH)."""

@@ -15,7 +15,7 @@ from pulumi import automation as auto
 from pulumi.automation import events
 from pulumi.automation._stack import StackInitMode  # not re-exported; Stack.create makes no subclass
 
-from ._testkit import PortalControl, cli_folder, offline_env
+from ._testkit import GENERIC_ERRORS, PortalControl, cli_folder, offline_env
 from .emulator import Emulator
 
 __all__ = [
@@ -164,7 +164,7 @@ class _Steps:
         return [
             f"{_name(d.urn) if d.urn else 'stack'}: {d.message.strip()}"
             for d in (e.diagnostic_event for e in self.events)
-            if d is not None and d.severity == "error"
+            if d is not None and d.severity == "error" and not any(g in d.message for g in GENERIC_ERRORS)
         ]
 
 

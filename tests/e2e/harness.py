@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pulumi_bitrix24._testkit import PortalControl
+from pulumi_bitrix24._testkit import GENERIC_ERRORS, PortalControl
 from pulumi_bitrix24._testkit import offline_env as kit_offline_env
 
 REPO = Path(__file__).resolve().parents[2]
@@ -135,10 +135,6 @@ def assert_preview_rejects(project: Project, emulator: EmulatorControl, field: s
         assert f"property {field} value" in run.output, run.output
         assert rule in run.output, run.output
     assert emulator.journal("") == []
-
-
-GENERIC_ERRORS = ("Resource monitor has terminated", "an unhandled error occurred")
-"""Pulumi's own follow-up errors once a program or a check failed; they never say what was wrong."""
 
 
 def first_error(run: Run) -> str:

@@ -12,7 +12,14 @@ from pathlib import Path
 import pytest
 from pulumi import automation as auto
 
-from pulumi_bitrix24.testing import Bitrix24Portal, Bitrix24Stack, assert_converges, assert_no_drift
+from pulumi_bitrix24 import Bot, BotArgs, BotProperties
+from pulumi_bitrix24.testing import (
+    Bitrix24Portal,
+    Bitrix24Stack,
+    assert_converges,
+    assert_no_changes,
+    assert_no_drift,
+)
 
 from .harness import REPO, VENV, EmulatorControl, offline_env
 from .test_plugin_yaml import yaml_host_dir
@@ -56,6 +63,35 @@ def test_the_kit_runs_a_yaml_program_through_the_plugin(
         AssertionError, match=r"^refresh found drift: update helperBot \(bitrix24:index:Bot\): properties\.name$"
     ):
         assert_no_drift(stack)
+
+
+def inline_program(properties: BotProperties) -> Callable[[], None]:
+    """A program of one bot, as a function for the Automation API."""
+    return lambda: Bot(
+        "inline-bot", BotArgs(code="inline", event_handler="https://example.com/e", properties=properties)
+    )
+
+
+def test_the_kit_runs_inline_programs_and_names_a_refused_one_and_a_planned_change(
+    bitrix24_stack: Callable[..., Bitrix24Stack], bitrix24_portal: Bitrix24Portal
+) -> None:
+    broken = bitrix24_stack(inline_program(BotProperties()))
+    with pytest.raises(
+        AssertionError, match=r"^up failed: inline-bot: .* has a problem: name or last_name is required$"
+    ):
+        assert_converges(broken)
+    stack = bitrix24_stack(inline_program(BotProperties(name="Inline")))
+    stack.up()
+    [bot] = bitrix24_portal.bots()
+    assert bot["CODE"] == "inline"
+    bitrix24_portal.call("imbot.unregister", BOT_ID=bot["ID"])  # deleted by hand: a refresh drops it
+    stack.refresh()
+    with pytest.raises(
+        AssertionError, match=r"^preview is not empty: create inline-bot \(bitrix24:Bot\): adopt, code, event_handler, "
+    ):
+        assert_no_changes(stack)
+    app = bitrix24_portal.oauth_app()  # an OAuth app whose tokens the portal takes
+    assert bitrix24_portal.call("app.info", access_token=app["access_token"])["result"]["CODE"]
 
 
 def ci_script(command: str, emulator: EmulatorControl, pulumi_bin: Path, tmp: Path) -> subprocess.CompletedProcess[str]:
