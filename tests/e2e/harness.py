@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import requests
-
-from pulumi_bitrix24.emulator import EmulatorInfo
+from pulumi_bitrix24._testkit import GENERIC_ERRORS, PortalControl
+from pulumi_bitrix24._testkit import offline_env as kit_offline_env
 
 REPO = Path(__file__).resolve().parents[2]
 VENV = Path(sys.prefix)
@@ -28,20 +27,11 @@ def pulumi_bin_dir() -> Path:
 
 
 def offline_env(bin_dir: Path, home: Path, backend: Path, ca_bundle: str | None = None) -> dict[str, str]:
-    """Environment that keeps Pulumi local: own PULUMI_HOME, file backend, no update check, no plugin download."""
+    """This process's environment without Pulumi's and Bitrix24's variables, plus the kit's offline settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "BITRIX24_"))}
-    env.update(
-        PATH=f"{bin_dir}{os.pathsep}{VENV / 'bin'}{os.pathsep}{env.get('PATH', '')}",
-        PULUMI_HOME=str(home),
-        PULUMI_BACKEND_URL=backend.as_uri(),
-        PULUMI_SKIP_UPDATE_CHECK="true",
-        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
-        PULUMI_CONFIG_PASSPHRASE="e2e-passphrase",
-        PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK="true",
-    )
-    if ca_bundle:
-        env["REQUESTS_CA_BUNDLE"] = ca_bundle
-    return env
+    env["PATH"] = f"{bin_dir}{os.pathsep}{VENV / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    # The passphrase that the recorded states of tests/upgrade were written with.
+    return {**env, **kit_offline_env(home, backend, ca_bundle), "PULUMI_CONFIG_PASSPHRASE": "e2e-passphrase"}
 
 
 def json_documents(text: str) -> list[dict[str, Any]]:
@@ -147,10 +137,6 @@ def assert_preview_rejects(project: Project, emulator: EmulatorControl, field: s
     assert emulator.journal("") == []
 
 
-GENERIC_ERRORS = ("Resource monitor has terminated", "an unhandled error occurred")
-"""Pulumi's own follow-up errors once a program or a check failed; they never say what was wrong."""
-
-
 def first_error(run: Run) -> str:
     """The first error a user reads about the cause, from the diagnostics of `preview --json`."""
     for doc in json_documents(run.stdout):
@@ -192,25 +178,14 @@ READ_METHODS = frozenset(
 )
 
 
-class EmulatorControl:
-    """Test-side access to the emulator: REST calls with the default webhook and the /_emulator controls."""
-
-    def __init__(self, info: EmulatorInfo) -> None:
-        self.info = info
-        self.session = requests.Session()
-
-    def _control(self, verb: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        response = self.session.request(
-            verb, f"{self.info.base_url}_emulator/{path}", json=body, timeout=10, verify=self.info.ca_bundle
-        )
-        response.raise_for_status()
-        return response.json()
+class EmulatorControl(PortalControl):
+    """Test-side access to the emulator: the kit's controls plus the journal queries and checks of this suite."""
 
     def journal(self, prefix: str = "imbot.") -> list[dict[str, Any]]:
         """The journal's HTTP requests whose method, or one of whose batched methods, starts with prefix."""
         return [
             e
-            for e in self._control("GET", "journal")
+            for e in self.journal_entries()
             if any(str(m).startswith(prefix) for m in [e["method"], *e.get("calls", [])])
         ]
 
@@ -236,35 +211,9 @@ class EmulatorControl:
         """(grant_type, error) of every request to the OAuth server's /oauth/token/, in order."""
         return [(e["grant_type"], e["error"]) for e in self.journal("oauth/token")]
 
-    def oauth_code(self, client_id: str) -> str:
-        """A one-time authorization code of an OAuth app, as the portal's authorize redirect would carry it."""
-        return str(self._control("POST", "oauth-code", {"client_id": client_id})["code"])
-
     def writes(self, prefix: str = "imbot.") -> list[str]:
         """The methods called that can change the portal (everything but the reads)."""
         return [m for m in self.methods(prefix) if m not in READ_METHODS]
-
-    def clear_journal(self) -> None:
-        self._control("DELETE", "journal")
-
-    def state(self) -> dict[str, Any]:
-        return dict(self._control("GET", "state"))
-
-    def reset(self) -> None:
-        self._control("POST", "reset")
-
-    def fault(self, method: str, **spec: Any) -> None:
-        self._control("POST", "faults", {"method": method, **spec})
-
-    def webhook(self, scopes: list[str]) -> str:
-        return str(self._control("POST", "webhooks", {"scopes": scopes})["webhook_url"])
-
-    def oauth_app(self, lifetime: float = 3600, admin: bool = True) -> dict[str, Any]:
-        """A new OAuth app with the tokens of an administrator, or of a plain employee."""
-        return dict(self._control("POST", "oauth", {"lifetime": lifetime, "admin": admin}))
-
-    def expire_tokens(self) -> None:
-        self._control("POST", "expire-tokens")
 
     def assert_no_secrets(self, texts: list[str], *extra: str) -> None:
         """None of the texts holds the webhook code, the CLIENT_ID or any extra secret."""
@@ -272,15 +221,6 @@ class EmulatorControl:
         for secret in (webhook_code, self.info.client_id, *extra):
             leaked = [text for text in texts if secret in text]
             assert not leaked, f"a secret appeared in {len(leaked)} of {len(texts)} texts"
-
-    def call(self, method: str, *, access_token: str | None = None, **params: Any) -> Any:
-        """Call a REST method with the default webhook and CLIENT_ID, or as an OAuth app with its token."""
-        if access_token is None:
-            url, body = f"{self.info.webhook_url}{method}.json", {"CLIENT_ID": self.info.client_id, **params}
-        else:
-            url, body = f"{self.info.base_url}rest/{method}.json", {"auth": access_token, **params}
-        response = self.session.post(url, json=body, timeout=10, verify=self.info.ca_bundle)
-        return response.json()
 
     def make_command(self, bot_id: int, command: str) -> int:
         """Register a command by hand, as another tool or an earlier run would have."""
