@@ -17,6 +17,7 @@ from pulumi_bitrix24.emulator import EmulatorInfo
 
 REPO = Path(__file__).resolve().parents[2]
 VENV = Path(sys.prefix)
+TS_EXAMPLE = REPO / "examples" / "typescript-quickstart"
 
 
 def pulumi_bin_dir() -> Path:

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from .harness import REPO
+from .harness import REPO, TS_EXAMPLE
 
 SDK = REPO / "sdk"
-TS_EXAMPLE = REPO / "examples" / "typescript-quickstart"
 FRAME_TRANSLATION = '{ languageId: "en", title: "Helper", description: "Open the helper", copyright: "Example Ltd" }'
 BUILD_OUTPUTS = ("node_modules", "bin")
 """What npm's postinstall of a local nodejs SDK leaves beside its sources (its own .gitignore lists them)."""
@@ -49,13 +48,6 @@ def go(folder: Path, *args: str) -> None:
 def test_go_sdk_and_quickstart_build_and_vet(folder: str) -> None:
     go(REPO / folder, "build", "-o", os.devnull, "./...")
     go(REPO / folder, "vet", "./...")
-
-
-@pytest.fixture(scope="session")
-def ts_packages() -> Path:
-    """The TypeScript example's node_modules, installed (or kept) by scripts/install-ts-example."""
-    subprocess.run([str(REPO / "scripts" / "install-ts-example")], check=True, capture_output=True)
-    return TS_EXAMPLE / "node_modules"
 
 
 def tsc(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
