@@ -2,7 +2,7 @@
 // with the nodejs and Go language hosts (which the Go module proxy does not serve): the same codegen packages.
 //
 // Usage: sdkgen <schema.json> <out dir>; writes <out>/nodejs (the local-package form `pulumi package add`
-// produces: compiled by its postinstall) and <out>/go.
+// produces: compiled by its postinstall) and <out>/go, a module with a go.mod.
 package main
 
 import (
@@ -11,7 +11,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
+	"runtime/debug"
 
 	"github.com/blang/semver"
 
@@ -56,10 +58,34 @@ func run(schemaPath, out string) error {
 	if err != nil {
 		return fmt.Errorf("go: %w", err)
 	}
+	if err := addGoMod(pkg, goFiles); err != nil {
+		return err
+	}
 	if err := write(filepath.Join(out, "nodejs"), nodeFiles); err != nil {
 		return err
 	}
 	return write(filepath.Join(out, "go"), goFiles)
+}
+
+// addGoMod makes the Go SDK its own module (codegen writes none), on the Pulumi Go SDK this tool is built with
+// (tools/sdkgen/go.mod pins it to the CLI's version); `go mod tidy` completes it.
+func addGoMod(pkg *schema.Package, files map[string][]byte) error {
+	info, ok := pkg.Language["go"].(gen.GoPackageInfo)
+	if !ok || info.ImportBasePath == "" {
+		return errors.New("the schema has no language.go.importBasePath")
+	}
+	build, ok := debug.ReadBuildInfo()
+	if !ok {
+		return errors.New("sdkgen was built without module information")
+	}
+	for _, dep := range build.Deps {
+		if dep.Path == "github.com/pulumi/pulumi/sdk/v3" {
+			goMod := fmt.Sprintf("module %s\n\ngo 1.26\n\nrequire %s %s\n", info.ImportBasePath, dep.Path, dep.Version)
+			files[path.Join(path.Base(info.ImportBasePath), "go.mod")] = []byte(goMod)
+			return nil
+		}
+	}
+	return errors.New("sdkgen was built without github.com/pulumi/pulumi/sdk/v3")
 }
 
 func write(dir string, files map[string][]byte) error {
