@@ -218,6 +218,15 @@ class Builder:
 
 
 GET_BOT = f"{PACKAGE}:{MODULE}:getBot"
+GO_IMPORT_PATH = "github.com/pulumi-bitrix24/pulumi-bitrix24/sdk/go/bitrix24"
+"""The Go SDK's module (sdk/go/bitrix24 in this repository; programs point at it with a go.mod `replace`)."""
+LANGUAGES = {
+    "nodejs": {"respectSchemaVersion": True},
+    "go": {"importBasePath": GO_IMPORT_PATH, "respectSchemaVersion": True},
+}
+"""Codegen settings: SDKs carry the package version (not a ${VERSION} placeholder) and no pluginDownloadURL, as the
+plugin comes with the Python package. Keys: https://www.pulumi.com/docs/iac/guides/building-extending/packages/schema/
+(`language`), the nodejs and go `importer.go` of github.com/pulumi/pulumi pkg/codegen."""
 
 
 def get_bot(builder: Builder) -> dict[str, Any]:
@@ -276,4 +285,5 @@ def schema() -> dict[str, Any]:
         "resources": resources,
         "functions": {GET_BOT: get_bot(builder)},
         "types": dict(sorted(builder.types.items())),
+        "language": LANGUAGES,
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 
 from pulumi_bitrix24.emulator import Emulator
 
-from .harness import EmulatorControl, Project, offline_env, pulumi_bin_dir
+from .harness import REPO, TS_EXAMPLE, EmulatorControl, Project, offline_env, pulumi_bin_dir
 
 ProjectFactory = Callable[..., Project]
 
@@ -17,6 +18,13 @@ ProjectFactory = Callable[..., Project]
 @pytest.fixture(scope="session")
 def pulumi_bin() -> Path:
     return pulumi_bin_dir()
+
+
+@pytest.fixture(scope="session")
+def ts_packages() -> Path:
+    """The TypeScript example's node_modules, installed (or kept) by scripts/install-ts-example."""
+    subprocess.run([str(REPO / "scripts" / "install-ts-example")], check=True, capture_output=True)
+    return TS_EXAMPLE / "node_modules"
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ from pulumi_bitrix24._testkit import offline_env as kit_offline_env
 
 REPO = Path(__file__).resolve().parents[2]
 VENV = Path(sys.prefix)
+TS_EXAMPLE = REPO / "examples" / "typescript-quickstart"
 
 
 def pulumi_bin_dir() -> Path:

@@ -292,3 +292,11 @@ def test_only_a_leading_path_of_a_reason_is_renamed() -> None:
     assert (renamed.property, renamed.reason) == ("", "properties.photoPath: must be PNG or JPEG, got GIF")
     kept = failure(CoreFailure("", "Bitrix24 answered error_code: stays as it is"))
     assert kept.reason == "Bitrix24 answered error_code: stays as it is"
+
+
+def test_generated_sdks_carry_the_package_version_and_no_download_server() -> None:
+    generated = schema()
+    languages = generated["language"]
+    assert languages["nodejs"] == {"respectSchemaVersion": True}
+    assert languages["go"]["respectSchemaVersion"] and languages["go"]["importBasePath"].endswith("/sdk/go/bitrix24")
+    assert "pluginDownloadURL" not in generated  # the plugin is installed with the Python package, never downloaded

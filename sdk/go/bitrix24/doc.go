@@ -1,0 +1,2 @@
+// Bitrix24 messenger objects (chat bots, their commands, chat apps, widgets) as resources.
+package bitrix24
