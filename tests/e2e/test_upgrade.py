@@ -1,31 +1,31 @@
-"""Upgrading the package keeps existing stacks unchanged: a state written by an earlier version, imported into a
-stack of the same program, previews with no changes and no replacements under this version."""
+"""Upgrading the package keeps existing stacks unchanged: a state written by an earlier version (tests/upgrade),
+imported into a stack of the same program, previews with no changes and no replacements under this version."""
 
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
 
 import pytest
 
-from .conftest import ProjectFactory
-from .harness import REPO, EmulatorControl
-
-UPGRADE = REPO / "tests" / "upgrade"
-FRAME_HASH = "0123456789abcdef0123456789abcdef"
+from ..upgrade.cases import CASES, HERE
+from .harness import EmulatorControl, offline_env
 
 
-@pytest.mark.parametrize("state", sorted(UPGRADE.glob("*.json")), ids=lambda path: path.stem)
+@pytest.mark.parametrize("state", sorted(HERE.glob("*.json")), ids=lambda path: path.stem)
 def test_a_stack_written_by_an_earlier_version_previews_no_changes(
-    new_project: ProjectFactory, emulator: EmulatorControl, state: Path
+    tmp_path: Path, pulumi_bin: Path, pulumi_home: Path, state: Path
 ) -> None:
-    project = new_project(name="upgrade")
-    shutil.copytree(UPGRADE / "program", project.root, dirs_exist_ok=True)
-    project.config("frameHash", FRAME_HASH, secret=True)
-    recorded = json.loads(state.read_text())
-    project.cli("stack", "import", stdin=state.read_text())  # recorded as project "upgrade", stack "dev"
-    run = project.cli("preview", "--json", "--diff")
-    assert run.changes() == {"same": len(recorded["deployment"]["resources"]) - 1}, run.output
-    assert "iVBORw0KGgo" not in run.output  # no file content in what a user reads
-    assert emulator.journal("") == [] or all(call["method"].startswith("imbot.v2") for call in emulator.journal(""))
+    case = CASES[state.stem.split("-", 1)[0]]
+    with case.emulator(tmp_path / "emulator") as emulator:
+        (tmp_path / "backend").mkdir()
+        project = case.project(
+            tmp_path / "project", offline_env(pulumi_bin, pulumi_home, tmp_path / "backend", emulator.info.ca_bundle)
+        )
+        case.configure(project, emulator)
+        project.cli("stack", "import", stdin=state.read_text())
+        run = project.cli("preview", "--json", "--diff")
+        resources = [r for r in project.resources() if r["type"] != "pulumi:providers:pulumi-python"]
+        assert run.changes() == {"same": len(resources)}, run.output
+        assert "iVBORw0KGgo" not in run.output  # no file content in what a user reads
+        reads = {call["method"] for call in EmulatorControl(emulator.info).journal("")}
+        assert reads <= {"imbot.v2.Bot.get", "placement.get"}, reads  # a preview sends no change

@@ -1,41 +1,35 @@
-"""Writes tests/upgrade/<name>.json: the state that the installed version of the package leaves after `pulumi up`
-of tests/upgrade/program against a fresh emulator. Run it with the version to record on PYTHONPATH, e.g. a
-checkout of a release: `PYTHONPATH=<checkout>/provider .venv/bin/python tests/upgrade/make_state.py <name>`."""
+"""Writes tests/upgrade/<case>-<label>.json: the state that the installed version of the package leaves after
+`pulumi up` of one case's program (cases.py) against a fresh emulator, with the package of a checkout of that
+version (its provider/ folder first on the program's and the provider's PYTHONPATH):
+`.venv/bin/python -m tests.upgrade.make_state <case> <label> <checkout>/provider`."""
 
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 import tempfile
 from pathlib import Path
 
-from pulumi_bitrix24.emulator import Emulator
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from tests.e2e.harness import EmulatorControl, Project, offline_env, pulumi_bin_dir
-
-HERE = Path(__file__).resolve().parent
-FRAME_HASH = "0123456789abcdef0123456789abcdef"
-PASSPHRASE = "e2e-passphrase"
+from ..e2e.harness import EmulatorControl, offline_env, pulumi_bin_dir
+from .cases import CASES, HERE
 
 
-def main(name: str) -> None:
-    with tempfile.TemporaryDirectory() as tmp, Emulator(Path(tmp) / "emulator", plan="unlimited") as info:
+def main(case_name: str, label: str, package: str) -> None:
+    case = CASES[case_name]
+    with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        (root / "backend").mkdir()
-        env = offline_env(pulumi_bin_dir(), root / "home", root / "backend", info.ca_bundle)
-        env["PYTHONPATH"] = ":".join(p for p in sys.path if p.endswith("/provider"))
-        project = Project(root / "project", env, "upgrade")
-        shutil.copytree(HERE / "program", project.root, dirs_exist_ok=True)
-        project.config("bitrix24:webhookUrl", info.webhook_url, secret=True)
-        project.config("bitrix24:clientId", info.client_id, secret=True)
-        project.config("frameHash", FRAME_HASH, secret=True)
-        project.up()
-        EmulatorControl(info).assert_no_secrets([project.export()])
-        state = json.loads(project.export())
-        (HERE / f"{name}.json").write_text(json.dumps(state, indent=1, sort_keys=True) + "\n")
+        with case.emulator(root / "emulator") as emulator:
+            (root / "backend").mkdir()
+            env = offline_env(pulumi_bin_dir(), root / "home", root / "backend", emulator.info.ca_bundle)
+            env["PYTHONPATH"] = package  # the version to record
+            project = case.project(root / "project", env)
+            case.configure(project, emulator)
+            project.up()
+            exported = project.export()
+            EmulatorControl(emulator.info).assert_no_secrets([exported])
+    state = json.loads(exported)
+    (HERE / f"{case_name}-{label}.json").write_text(json.dumps(state, indent=1, sort_keys=True) + "\n")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2], sys.argv[3])
