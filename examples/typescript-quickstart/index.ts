@@ -1,5 +1,6 @@
 // The quickstart as a TypeScript program: a bot, its command, a JS chat app and an IFRAME chat app, a getBot
-// lookup, and a second bot on an explicit provider (another portal), through the bitrix24 provider plugin.
+// lookup, a second bot on an explicit provider (another portal), and a messenger widget through an OAuth app
+// (widgets need one), through the bitrix24 provider plugin.
 import * as pulumi from "@pulumi/pulumi";
 import * as bitrix24 from "@pulumi/bitrix24";
 
@@ -54,6 +55,22 @@ const announcerBot = new bitrix24.Bot(
     { provider: otherPortal },
 );
 
+// Widgets are bound by an OAuth application, never a webhook: an explicit provider with the app's tokens.
+const widgetApp = new bitrix24.Provider("widgetApp", {
+    portalUrl: config.require("widgetPortalUrl"),
+    accessToken: config.requireSecret("widgetAccessToken"),
+});
+const helpWidget = new bitrix24.Widget(
+    "helpWidget",
+    {
+        placement: "IM_TEXTAREA",
+        handler: "https://widgets.example.com/help",
+        title: "Help",
+        iconName: "fa-question",
+    },
+    { provider: widgetApp },
+);
+
 // The bot as the portal shows it (a lookup function; `code` finds it too).
 const helperOnPortal = bitrix24.getBotOutput({ botId: helperBot.botId });
 
@@ -63,3 +80,4 @@ export const helpCommandId = helpCommand.commandId;
 export const helpButtonAppId = helpButton.appId;
 export const helperFrameAppId = helperFrame.appId;
 export const announcerBotId = announcerBot.botId;
+export const helpWidgetId = helpWidget.id;

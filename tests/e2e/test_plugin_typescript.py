@@ -51,32 +51,40 @@ def ts_project(
         ("otherClientId", emulator.info.client_id),
     ]:
         project.config(key, value, secret=True)
+    widget_app = emulator.oauth_app()  # the widget's explicit provider: an OAuth app of an administrator
+    project.config("widgetPortalUrl", widget_app["portal_url"])
+    project.config("widgetAccessToken", widget_app["access_token"], secret=True)
     return project
 
 
 def test_typescript_quickstart_preview_up_refresh_destroy(ts_project: Project, emulator: EmulatorControl) -> None:
     project = ts_project
-    assert project.preview().changes() == {"create": 7}  # 6 resources and the explicit provider
+    assert project.preview().changes() == {"create": 9}  # 7 resources and the two explicit providers
     assert emulator.writes("") == []
 
-    assert project.up().changes() == {"create": 7}
+    assert project.up().changes() == {"create": 9}
     assert_state_matches_portal(project, emulator)
     outputs = project.outputs()
     assert outputs["helperName"] == "Helper"  # getBot
     assert outputs["announcerBotId"] in [b["ID"] for b in emulator.state()["bots"]]
+    assert outputs["helpWidgetId"] == "IM_TEXTAREA https://widgets.example.com/help"
+    assert [(w["PLACEMENT"], w["HANDLER"]) for w in emulator.state()["placements"]] == [
+        ("IM_TEXTAREA", "https://widgets.example.com/help")
+    ]
     exported = project.export()
     assert HASH not in exported and emulator.info.client_id not in exported
 
     emulator.clear_journal()
-    assert project.up().changes() == {"same": 7}
+    assert project.up().changes() == {"same": 9}
     assert emulator.writes("") == []
 
     emulator.call("imbot.update", BOT_ID=outputs["botId"], FIELDS={"PROPERTIES": {"NAME": "Renamed by hand"}})
-    assert project.cli("refresh", "--yes", "--json").changes() == {"update": 1, "same": 6}
+    assert project.cli("refresh", "--yes", "--json").changes() == {"update": 1, "same": 8}
     assert {b["properties"]["name"] for b in by_type(project, "Bot")} == {"Renamed by hand", "Announcer"}
     assert_state_matches_portal(project, emulator)
-    assert project.up().changes() == {"update": 1, "same": 6}
+    assert project.up().changes() == {"update": 1, "same": 8}
     assert {b["PROPERTIES"]["NAME"] for b in emulator.state()["bots"]} == {"Helper", "Announcer"}  # the program's
 
-    assert project.destroy().changes() == {"delete": 7}
+    assert project.destroy().changes() == {"delete": 9}
     assert portal_ids(emulator) == {"bots": [], "apps": [], "commands": []}
+    assert emulator.state()["placements"] == []
