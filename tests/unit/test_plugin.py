@@ -223,16 +223,17 @@ def test_blocking_creates_run_side_by_side(plugin: Bitrix24Provider, monkeypatch
 
 # --- docs ------------------------------------------------------------------------------------------
 def test_the_readme_shows_the_tested_yaml_example_verbatim() -> None:
-    """Every YAML block of the plugin's README section is a piece of examples/yaml-quickstart/Pulumi.yaml, which the
-    e2e test runs, so the two cannot drift apart."""
+    """Every YAML block of the plugin's README section is a piece of examples/yaml-quickstart/Pulumi.yaml or
+    examples/yaml-widgets/Pulumi.yaml, which the e2e tests run, so they cannot drift apart."""
     root = Path(__file__).resolve().parents[2]
     readme = (root / "README.md").read_text()
     section = readme.split("## Using the provider plugin (YAML and other languages)\n", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"```yaml\n(.*?)```", section, re.DOTALL)
-    example = (root / "examples" / "yaml-quickstart" / "Pulumi.yaml").read_text()
+    examples = [(root / "examples" / name / "Pulumi.yaml").read_text() for name in ("yaml-quickstart", "yaml-widgets")]
     assert len(blocks) >= 2
     for block in blocks:
-        assert block in example
+        assert any(block in example for example in examples), block
+    assert all(any(block in example for block in blocks) for example in examples)  # each example is shown
 
 
 @pytest.mark.parametrize(
