@@ -47,11 +47,26 @@ from pulumi.runtime.rpc import UNKNOWN
 from pulumi.runtime.settings import Settings
 from pulumi.runtime.settings import configure as configure_runtime
 
-from ._config import NAMESPACE
+from ._config import NAMESPACE, SettingsError
+from ._errors import OwnershipError
 from ._resource import BitrixProvider, FileLimit, file_base64, whole
-from ._schema import GET_BOT, KINDS, MODULE, PACKAGE, SECRET_FIELDS, SECRET_SETTINGS, camel, schema, snake
+from ._schema import (
+    GET_BOT,
+    GET_BOT_COMMANDS,
+    GET_WIDGETS,
+    KINDS,
+    MODULE,
+    PACKAGE,
+    SECRET_FIELDS,
+    SECRET_SETTINGS,
+    camel,
+    schema,
+    snake,
+)
 from .bot import PHOTO_FILE_LIMIT, BotProvider
+from .bot_command import BotCommandProvider
 from .chat_app import ICON_LIMIT
+from .widget import WidgetProvider
 
 Result = TypeVar("Result")
 
@@ -84,6 +99,14 @@ NOT_IMPORTABLE = {
 
 class ImportRefusedError(ValueError):
     """A `pulumi import` that cannot work, said as a message (an expected failure)."""
+
+
+class LookupRefusedError(Exception):
+    """A lookup function's argument the portal or a rule refuses: the argument (schema name) and why."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field, self.reason = field, reason
 
 
 def plain(value: PropertyValue) -> Any:
@@ -173,19 +196,52 @@ class Bitrix24Provider(Provider):
         )
 
     async def invoke(self, request: InvokeRequest) -> InvokeResponse:
-        """getBot: a bot by code or id, looked up by the core."""
-        if request.tok != GET_BOT:
-            raise ValueError(f"unknown function {request.tok}; this provider has {GET_BOT}")
-        args = plain_map(request.args)
+        """The lookup functions, answered by the cores; a bad argument or a refusal is a failure naming it."""
+        lookups = {GET_BOT: self.get_bot, GET_BOT_COMMANDS: self.get_bot_commands, GET_WIDGETS: self.get_widgets}
+        if request.tok not in lookups:
+            raise ValueError(f"unknown function {request.tok}; this provider has {', '.join(lookups)}")
+        try:
+            return await lookups[request.tok](plain_map(request.args))
+        except LookupRefusedError as refused:
+            return InvokeResponse(failures=[CheckFailure(refused.field, refused.reason)])
+
+    async def get_bot(self, args: dict[str, Any]) -> InvokeResponse:
+        """getBot: a bot by code or id."""
         code, bot_id = args.get("code"), args.get("bot_id")
         if (code is None) == (bot_id is None):
-            return InvokeResponse(failures=[CheckFailure("code", "give either code or botId")])
+            raise LookupRefusedError("code", "give either code or botId")
         bots = cast(BotProvider, self.cores[KINDS[0].token])
         found = await self.run(bots.lookup, {}, code, None if bot_id is None else whole(bot_id))
         if found is None:
             field, value = ("code", code) if bot_id is None else ("botId", whole(bot_id))
-            return InvokeResponse(failures=[CheckFailure(field, f"the portal has no bot with {field} {value!r}")])
+            raise LookupRefusedError(field, f"the portal has no bot with {field} {value!r}")
         return InvokeResponse(return_value=wrapped_map(found, set()))
+
+    async def get_bot_commands(self, args: dict[str, Any]) -> InvokeResponse:
+        """getBotCommands: the commands of one of this application's bots."""
+        bot_id = whole(args.get("bot_id"))
+        if isinstance(bot_id, bool) or not isinstance(bot_id, int) or bot_id < 1:
+            raise LookupRefusedError("botId", f"must be a bot id, a whole number of at least 1; got {bot_id!r}")
+        commands = cast(BotCommandProvider, self.cores[KINDS[1].token])
+        try:
+            found = await self.run(commands.lookup, {}, bot_id)
+        except OwnershipError as exc:
+            raise LookupRefusedError("botId", f"bot {bot_id} belongs to another application: {exc}") from None
+        if found is None:
+            raise LookupRefusedError("botId", f"the portal has no bot with botId {bot_id}")
+        return InvokeResponse(return_value=wrapped_map({"bot_id": bot_id, "commands": found}, set()))
+
+    async def get_widgets(self, args: dict[str, Any]) -> InvokeResponse:
+        """getWidgets: this application's widgets, in one placement or all."""
+        placement = args.get("placement")
+        widgets = cast(WidgetProvider, self.cores[KINDS[3].token])
+        try:
+            found = await self.run(widgets.lookup, {}, placement)
+        except SettingsError as exc:
+            raise LookupRefusedError("", str(exc)) from None
+        except ValueError as exc:  # the placement rule of Widget
+            raise LookupRefusedError("placement", str(exc)) from None
+        return InvokeResponse(return_value=wrapped_map({"placement": placement, "widgets": found}, set()))
 
     async def diff_config(self, request: DiffRequest) -> DiffResponse:
         """A provider whose portal stays the same (its host and, in webhook mode, the CLIENT_ID that owns the

@@ -20,7 +20,7 @@ from ._resource import BitrixProvider
 from .bot import Bot, BotArgs, BotProperties, BotProvider
 from .bot_command import BotCommand, BotCommandArgs, BotCommandProvider, CommandTranslation
 from .chat_app import ChatApp, ChatAppArgs, ChatAppProvider, Translation
-from .widget import Widget, WidgetArgs, WidgetProvider, WidgetTranslation
+from .widget import OPTION_NAMES, Widget, WidgetArgs, WidgetModel, WidgetProvider, WidgetTranslation
 
 PACKAGE = NAMESPACE
 MODULE = "index"
@@ -218,6 +218,8 @@ class Builder:
 
 
 GET_BOT = f"{PACKAGE}:{MODULE}:getBot"
+GET_BOT_COMMANDS = f"{PACKAGE}:{MODULE}:getBotCommands"
+GET_WIDGETS = f"{PACKAGE}:{MODULE}:getWidgets"
 GO_IMPORT_PATH = "github.com/pulumi-bitrix24/pulumi-bitrix24/sdk/go/bitrix24"
 """The Go SDK's module (sdk/go/bitrix24 in this repository; programs point at it with a go.mod `replace`)."""
 LANGUAGES = {
@@ -254,6 +256,95 @@ def get_bot(builder: Builder) -> dict[str, Any]:
     }
 
 
+def listed(
+    builder: Builder, name: str, description: str, properties: dict[str, Any], always: bool = True
+) -> dict[str, Any]:
+    """An object type of a lookup's answer (`getBotCommandsCommand`, named after its function as Pulumi
+    providers name them), every property present when `always`; a `$ref` to it."""
+    builder.types[f"{PACKAGE}:{MODULE}:{name}"] = {
+        "type": "object",
+        "description": description,
+        "properties": properties,
+        **({"required": list(properties)} if always else {}),
+    }
+    return builder.ref(name)
+
+
+def get_bot_commands(builder: Builder) -> dict[str, Any]:
+    """getBotCommands: the commands of one of this application's bots, in BotCommand's terms."""
+    docs = argument_docs(BotCommandArgs)
+    bot_id = {"type": "integer", "description": "the bot's portal id, e.g. a Bot's `botId`; a bot of this application"}
+    flag_docs = {"common": docs["common"], "hidden": docs["hidden"], "extranetSupport": docs["extranet_support"]}
+    command = listed(
+        builder,
+        "getBotCommandsCommand",
+        "A bot command as the portal reads it (imbot.v2.Command.list).",
+        {
+            "commandId": {"type": "integer", "description": OUTPUT_DOCS["command_id"]},
+            "command": {"type": "string", "description": "the command's name without the slash (`help` for /help)"},
+            "title": {"type": "string", "description": "what the command does, in the portal's language"},
+            "params": {"type": "string", "description": "the parameters hint in the portal's language, or empty"},
+            **{name: {"type": "boolean", "description": text} for name, text in flag_docs.items()},
+        },
+    )
+    return {
+        "description": "The commands of a bot of this application (clientId or OAuth app) as the portal reads them: "
+        "imbot.v2.Command.list, which shows titles only in the portal's language and refuses a bot of another "
+        "application.",
+        "inputs": {"properties": {"botId": bot_id}, "required": ["botId"]},
+        "outputs": {
+            "properties": {
+                "botId": bot_id,
+                "commands": {"type": "array", "items": command, "description": "the bot's commands, oldest first"},
+            },
+            "required": ["botId", "commands"],
+        },
+    }
+
+
+def get_widgets(builder: Builder) -> dict[str, Any]:
+    """getWidgets: this application's widgets, in Widget's terms and types."""
+    docs = argument_docs(WidgetArgs)
+    placement = {"type": "string", "description": docs["placement"].split(" Changing it")[0]}
+    options = listed(
+        builder,
+        "getWidgetsWidgetOptions",
+        "The options the portal stores for a widget (its placement's options, defaults filled in).",
+        {
+            camel(name): {
+                **builder.type_of(WidgetModel.model_fields[name].annotation, "Widget", name, {}),
+                "description": docs[name],
+            }
+            for name in OPTION_NAMES
+        },
+        always=False,  # each placement keeps its own options
+    )
+    widget = listed(
+        builder,
+        "getWidgetsWidget",
+        "A widget as placement.get shows it.",
+        {
+            "placement": {"type": "string", "description": "where the widget appears, e.g. IM_TEXTAREA"},
+            "handler": {"type": "string", "description": "the page the portal opens (with placement, its identity)"},
+            "title": {"type": "string", "description": "the label, in the portal's language"},
+            "description": {"type": "string", "description": "the longer text in the portal's language, or empty"},
+            "options": {**options, "description": "the options it keeps; only those its placement takes"},
+        },
+    )
+    return {
+        "description": "The widgets of this application (an OAuth app: placement.get needs one) as placement.get "
+        "shows them, in one `placement` or in all. Widgets of other applications are not visible.",
+        "inputs": {"properties": {"placement": {**placement, "description": f"optional; {placement['description']}"}}},
+        "outputs": {
+            "properties": {
+                "placement": placement,
+                "widgets": {"type": "array", "items": widget, "description": "the widgets, oldest first"},
+            },
+            "required": ["widgets"],
+        },
+    }
+
+
 def config_variables() -> dict[str, Any]:
     """The `bitrix24:*` settings, as config variables and as the inputs of an explicit provider."""
     return {
@@ -283,7 +374,11 @@ def schema() -> dict[str, Any]:
             "properties": variables,
         },
         "resources": resources,
-        "functions": {GET_BOT: get_bot(builder)},
+        "functions": {
+            GET_BOT: get_bot(builder),
+            GET_BOT_COMMANDS: get_bot_commands(builder),
+            GET_WIDGETS: get_widgets(builder),
+        },
         "types": dict(sorted(builder.types.items())),
         "language": LANGUAGES,
     }

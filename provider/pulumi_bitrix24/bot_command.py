@@ -149,6 +149,27 @@ class BotCommandProvider(BitrixProvider[int]):
             raise with_detail(exc, f"bot_id {bot_id} is not a bot on this portal") from None
         return list(listed.get("commands") or [])
 
+    def lookup(self, props: dict[str, Any], bot_id: int) -> list[dict[str, Any]] | None:
+        """The commands of one of this application's bots as the portal reads them (getBotCommands), by output
+        names: title and params only in the portal's language; None when the portal has no such bot. A bot of
+        another application raises OwnershipError (imbot.v2.Command.list lists the caller's own bots only)."""
+        try:
+            commands = self.commands_of({**props, "bot_id": bot_id})
+        except NotFoundError:
+            return None
+        return [
+            {
+                "command_id": int(c["id"]),
+                "command": str(c["command"]).lstrip("/"),
+                "title": str(c.get("title") or ""),
+                "params": str(c.get("params") or ""),
+                "common": bool(c["common"]),
+                "hidden": bool(c["hidden"]),
+                "extranet_support": bool(c["extranetSupport"]),
+            }
+            for c in commands
+        ]
+
     def find_existing(self, props: dict[str, Any]) -> Existing[int] | None:
         """Commands can only be registered on the caller's own bot, so any command found there is ours."""
         name = props["command"]

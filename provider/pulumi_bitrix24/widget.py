@@ -19,6 +19,7 @@ from pulumi.dynamic import Resource
 from pydantic import AfterValidator, BeforeValidator, Field, StrictBool
 
 from ._batching import SubCall
+from ._config import SettingsError
 from ._errors import Bitrix24Error, ExistsError, InvalidRequestError, with_detail
 from ._program import check_under_mocks, declare, entries, fields_of, on_portal, refuse_import, require
 from ._resource import BitrixProvider, Existing, Failure, document, flag, is_unknown
@@ -335,6 +336,27 @@ class WidgetProvider(BitrixProvider[str]):
         listed = self.client(props).call("placement.get", {})
         key = (props["placement"], props["handler"])
         return next((w for w in listed or [] if (str(w["placement"]).upper(), w["handler"]) == key), None)
+
+    def lookup(self, props: dict[str, Any], placement: str | None) -> list[dict[str, Any]]:
+        """This application's widgets as placement.get shows them (getWidgets), in one placement or all, by
+        output names: title and description in the portal's language, the stored options as the arguments name
+        them. placement.get needs an OAuth application, as every placement.* method does."""
+        if placement is not None:
+            _placement(placement)
+        if self.settings(props).webhook_url:
+            raise SettingsError(f"bitrix24 configuration: {WIDGETS_NEED_OAUTH}")
+        listed = self.client(props).call("placement.get", {})
+        return [
+            {
+                "placement": str(w["placement"]).upper(),
+                "handler": str(w["handler"]),
+                "title": str(w.get("title") or ""),
+                "description": str(w.get("description") or ""),
+                "options": {k: v for k, v in self._read_options(w.get("options") or {}).items() if v is not None},
+            }
+            for w in listed or []
+            if placement in (None, str(w["placement"]).upper())
+        ]
 
     def find_existing(self, props: dict[str, Any]) -> Existing[str] | None:
         """placement.get lists only the caller app's handlers, so any handler found is ours."""

@@ -25,6 +25,16 @@ export const getBot: typeof import("./getBot").getBot = null as any;
 export const getBotOutput: typeof import("./getBot").getBotOutput = null as any;
 utilities.lazyLoad(exports, ["getBot","getBotOutput"], () => require("./getBot"));
 
+export { GetBotCommandsArgs, GetBotCommandsResult, GetBotCommandsOutputArgs } from "./getBotCommands";
+export const getBotCommands: typeof import("./getBotCommands").getBotCommands = null as any;
+export const getBotCommandsOutput: typeof import("./getBotCommands").getBotCommandsOutput = null as any;
+utilities.lazyLoad(exports, ["getBotCommands","getBotCommandsOutput"], () => require("./getBotCommands"));
+
+export { GetWidgetsArgs, GetWidgetsResult, GetWidgetsOutputArgs } from "./getWidgets";
+export const getWidgets: typeof import("./getWidgets").getWidgets = null as any;
+export const getWidgetsOutput: typeof import("./getWidgets").getWidgetsOutput = null as any;
+utilities.lazyLoad(exports, ["getWidgets","getWidgetsOutput"], () => require("./getWidgets"));
+
 export { ProviderArgs } from "./provider";
 export type Provider = import("./provider").Provider;
 export const Provider: typeof import("./provider").Provider = null as any;

@@ -20,7 +20,9 @@ from .harness import REPO, VENV, EmulatorControl, Project, first_error, json_doc
 from .test_stack_truth import portal_ids, stack_ids
 
 EXAMPLE = REPO / "examples" / "yaml-quickstart"
+WIDGETS_EXAMPLE = REPO / "examples" / "yaml-widgets"
 HASH = "0123456789abcdef0123456789abcdef"
+COMMAND_FLAGS = {"common": "COMMON", "hidden": "HIDDEN", "extranetSupport": "EXTRANET_SUPPORT"}
 
 
 def yaml_host_dir() -> Path:
@@ -41,18 +43,18 @@ PLUGIN_PATH = "path: ../../.venv/bin"
 
 
 class YamlProject(Project):
-    """A YAML project folder: the example's files with `program` as its Pulumi.yaml."""
+    """A YAML project folder: an example's files with `program` as its Pulumi.yaml."""
 
-    def __init__(self, root: Path, env: dict[str, str], program: str) -> None:
-        shutil.copytree(EXAMPLE, root)
+    def __init__(self, root: Path, env: dict[str, str], program: str, folder: Path = EXAMPLE) -> None:
+        shutil.copytree(folder, root)
         (root / "Pulumi.yaml").write_text(program.replace(PLUGIN_PATH, f"path: {VENV / 'bin'}"))
         self.root, self.env = root, env
         self.cli("stack", "init", "dev")
 
 
-def example(edit: tuple[str, str] = ("", "")) -> str:
-    """The YAML example as the README shows it, with one text replaced."""
-    program = (EXAMPLE / "Pulumi.yaml").read_text()
+def example(edit: tuple[str, str] = ("", ""), folder: Path = EXAMPLE) -> str:
+    """A YAML example as the README shows it, with one text replaced."""
+    program = (folder / "Pulumi.yaml").read_text()
     assert PLUGIN_PATH in program and edit[0] in program
     return program.replace(edit[0], edit[1]) if edit[0] else program
 
@@ -64,11 +66,11 @@ YamlFactory = Callable[..., YamlProject]
 def yaml_project(tmp_path: Path, pulumi_bin: Path, pulumi_home: Path, yaml_host: Path) -> YamlFactory:
     """A YAML project whose default provider is configured for `portal` (its webhook, unless told not to)."""
 
-    def make(program: str, portal: EmulatorControl, webhook: bool = True) -> YamlProject:
+    def make(program: str, portal: EmulatorControl, webhook: bool = True, folder: Path = EXAMPLE) -> YamlProject:
         env = offline_env(pulumi_bin, pulumi_home, tmp_path / "backend", portal.info.ca_bundle)
         env["PATH"] = f"{yaml_host}{os.pathsep}{env['PATH']}"
         (tmp_path / "backend").mkdir(exist_ok=True)
-        project = YamlProject(tmp_path / "yaml", env, program)
+        project = YamlProject(tmp_path / "yaml", env, program, folder)
         if webhook:
             project.config("bitrix24:webhookUrl", portal.info.webhook_url, secret=True)
             project.config("bitrix24:clientId", portal.info.client_id, secret=True)
@@ -111,6 +113,11 @@ def test_yaml_quickstart_preview_up_refresh_destroy(yaml_project: YamlFactory, e
     outputs = project.outputs()
     assert outputs["botId"] == emulator.state()["bots"][0]["ID"]
     assert outputs["helperName"] == "Helper"  # getBot, invoked once the bot has an id
+    [command] = emulator.state()["commands"]  # getBotCommands: the command as the portal holds it, texts in English
+    english = next(e for e in command["LANG"] if e["LANGUAGE_ID"] == "en")
+    flags = {name: command[key] == "Y" for name, key in COMMAND_FLAGS.items()}
+    expected = {"commandId": command["ID"], "command": command["COMMAND"], "title": english["TITLE"]}
+    assert outputs["helperCommands"] == [{**expected, "params": english["PARAMS"], **flags}]
     exported = project.export()
     assert HASH not in exported and emulator.info.client_id not in exported  # secrets stay encrypted
     [frame] = [a for a in emulator.state()["apps"] if a["CODE"] == "helper_frame"]
@@ -257,6 +264,60 @@ def test_a_widget_bound_by_hand_is_imported_and_its_generated_code_changes_nothi
     refused = project.cli("import", "bitrix24:index:Bot", "someBot", "1", "--yes", check=False)
     assert refused.code != 0
     assert "Bot: cannot be imported: the REST API does not read a bot's event handler URLs back" in refused.output
+
+
+def test_yaml_widgets_example_lists_the_bound_widget_as_the_portal_holds_it(
+    yaml_project: YamlFactory, emulator: EmulatorControl
+) -> None:
+    app = emulator.oauth_app()
+    project = yaml_project(example(folder=WIDGETS_EXAMPLE), emulator, webhook=False, folder=WIDGETS_EXAMPLE)
+    project.config("bitrix24:portalUrl", app["portal_url"])
+    project.config("bitrix24:accessToken", app["access_token"], secret=True)
+    elsewhere = {"PLACEMENT": "IM_SIDEBAR", "HANDLER": "https://example.com/elsewhere", "TITLE": "Elsewhere"}
+    emulator.call("placement.bind", access_token=app["access_token"], **elsewhere, OPTIONS={"iconName": "fa-cog"})
+    project.up()
+    [bound] = [w for w in emulator.state()["placements"] if w["PLACEMENT"] == "IM_TEXTAREA"]
+    stored = {k: v for k, v in bound["OPTIONS"].items() if v != ""}  # no colour is stored as ""
+    options = {**stored, "extranet": stored["extranet"] == "Y", "context": stored["context"].split(";")}
+    title = bound["LANG_ALL"]["en"]["TITLE"]
+    expected = {"placement": "IM_TEXTAREA", "handler": bound["HANDLER"], "title": title, "description": ""}
+    assert project.outputs()["textareaWidgets"] == [{**expected, "options": options}]  # IM_SIDEBAR's is left out
+    assert options["width"] == 60 and options["iconName"] == "fa-sticky-note"
+
+
+LOOKUPS = f"""name: lookups
+runtime: yaml
+plugins:
+  providers:
+    - name: bitrix24
+      {PLUGIN_PATH}
+config:
+  botId:
+    type: integer
+variables:
+  commands:
+    fn::invoke:
+      function: bitrix24:index:getBotCommands
+      arguments:
+        botId: ${{botId}}
+outputs:
+  commands: ${{commands.commands}}
+"""
+
+
+def test_get_bot_commands_refuses_a_bot_of_another_application(
+    yaml_project: YamlFactory, emulator: EmulatorControl
+) -> None:
+    foreign = emulator.call(
+        "imbot.register", CLIENT_ID="another-app", CODE="theirs", EVENT_HANDLER="https://example.com/h",
+        PROPERTIES={"NAME": "Theirs"},
+    )["result"]  # fmt: skip
+    project = yaml_project(LOOKUPS, emulator)
+    project.config("botId", str(foreign))
+    run = project.preview(check=False)
+    assert run.code != 0
+    assert f"bot {foreign} belongs to another application" in run.output, run.output
+    assert "BOT_OWNERSHIP_ERROR" in run.output and "Use the same bitrix24:clientId" in run.output
 
 
 def test_the_core_messages_reach_the_user(yaml_project: YamlFactory, emulator: EmulatorControl) -> None:

@@ -24,11 +24,14 @@ from pulumi.provider.experimental.provider import (
 from pulumi.runtime.proto.provider_pb2 import DiffResponse as DiffResponseProto
 from pydantic import BaseModel
 
+from pulumi_bitrix24._errors import OwnershipError
 from pulumi_bitrix24._plugin import Bitrix24Provider, ImportRefusedError, failure, plain, wrapped
 from pulumi_bitrix24._schema import (
     DERIVED,
     FRONT_END_ONLY,
     GET_BOT,
+    GET_BOT_COMMANDS,
+    GET_WIDGETS,
     KINDS,
     TRANSIENT,
     Builder,
@@ -220,16 +223,17 @@ def test_blocking_creates_run_side_by_side(plugin: Bitrix24Provider, monkeypatch
 
 # --- docs ------------------------------------------------------------------------------------------
 def test_the_readme_shows_the_tested_yaml_example_verbatim() -> None:
-    """Every YAML block of the plugin's README section is a piece of examples/yaml-quickstart/Pulumi.yaml, which the
-    e2e test runs, so the two cannot drift apart."""
+    """Every YAML block of the plugin's README section is a piece of examples/yaml-quickstart/Pulumi.yaml or
+    examples/yaml-widgets/Pulumi.yaml, which the e2e tests run, so they cannot drift apart."""
     root = Path(__file__).resolve().parents[2]
     readme = (root / "README.md").read_text()
     section = readme.split("## Using the provider plugin (YAML and other languages)\n", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"```yaml\n(.*?)```", section, re.DOTALL)
-    example = (root / "examples" / "yaml-quickstart" / "Pulumi.yaml").read_text()
+    examples = [(root / "examples" / name / "Pulumi.yaml").read_text() for name in ("yaml-quickstart", "yaml-widgets")]
     assert len(blocks) >= 2
     for block in blocks:
-        assert block in example
+        assert any(block in example for example in examples), block
+    assert all(any(block in example for block in blocks) for example in examples)  # each example is shown
 
 
 @pytest.mark.parametrize(
@@ -267,6 +271,42 @@ def test_get_bot_answers_in_schema_names_or_says_what_is_missing(
     assert response.return_value["properties"].value["lastName"] == PropertyValue("X")  # type: ignore[index]
     missing = asyncio.run(plugin.invoke(InvokeRequest(GET_BOT, values(botId=6))))
     assert [(f.property, f.reason) for f in missing.failures] == [("botId", "the portal has no bot with botId 6")]
+
+
+def reasons_of(plugin: Bitrix24Provider, token: str, **args: Any) -> list[tuple[str, str]]:
+    response = asyncio.run(plugin.invoke(InvokeRequest(token, values(**args))))
+    return [(f.property, f.reason) for f in response.failures]
+
+
+def test_get_bot_commands_names_botid_in_every_refusal(
+    plugin: Bitrix24Provider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert reasons_of(plugin, GET_BOT_COMMANDS) == [
+        ("botId", "must be a bot id, a whole number of at least 1; got None")
+    ]
+    commands = plugin.cores["bitrix24:index:BotCommand"]
+
+    def lookup(props: dict[str, Any], bot_id: int) -> list[dict[str, Any]] | None:
+        if bot_id == 7:
+            raise OwnershipError("imbot.v2.Command.list", "BOT_OWNERSHIP_ERROR")
+        return [{"command_id": 3, "command": "help", "extranet_support": True}] if bot_id == 5 else None
+
+    monkeypatch.setattr(commands, "lookup", lookup)
+    [(field, reason)] = reasons_of(plugin, GET_BOT_COMMANDS, botId=7)
+    assert field == "botId" and reason.startswith("bot 7 belongs to another application: Bitrix24 imbot.v2.Command")
+    assert reasons_of(plugin, GET_BOT_COMMANDS, botId=6) == [("botId", "the portal has no bot with botId 6")]
+    response = asyncio.run(plugin.invoke(InvokeRequest(GET_BOT_COMMANDS, values(botId=5))))
+    [command] = response.return_value["commands"].value  # type: ignore[union-attr]
+    assert command.value["extranetSupport"] == PropertyValue(True)  # type: ignore[index]
+
+
+def test_get_widgets_names_the_placement_or_the_configuration(plugin: Bitrix24Provider) -> None:
+    [(field, reason)] = reasons_of(plugin, GET_WIDGETS, placement="IM_SMILES_SELECTOR")
+    assert field == "placement" and reason.startswith("IM_SMILES_SELECTOR is archived since im 25.1600.0")
+    [(field, reason)] = reasons_of(plugin, GET_WIDGETS)  # the fixture's provider has a webhook
+    assert field == "" and "widgets need an OAuth application" in reason
+    with pytest.raises(ValueError, match="unknown function bitrix24:index:getChats; this provider has"):
+        asyncio.run(plugin.invoke(InvokeRequest("bitrix24:index:getChats", {})))
 
 
 def test_import_starts_a_widget_from_its_id_and_refuses_what_cannot_be_read_back(plugin: Bitrix24Provider) -> None:

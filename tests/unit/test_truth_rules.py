@@ -10,13 +10,16 @@ import pulumi
 import pytest
 
 from pulumi_bitrix24 import _program
-from pulumi_bitrix24._config import Settings
+from pulumi_bitrix24._config import Settings, SettingsError
+from pulumi_bitrix24._errors import OwnershipError
 from pulumi_bitrix24._ledger import Ledger
 from pulumi_bitrix24._resource import Existing
 from pulumi_bitrix24.bot import BotProvider
 from pulumi_bitrix24.bot_command import BotCommandProvider
+from pulumi_bitrix24.widget import WidgetProvider
 
 from .conftest import Portal
+from .test_emulator_placements import App
 
 BOT_INPUTS: dict[str, Any] = {
     "code": "echo",
@@ -238,3 +241,48 @@ def test_command_lookup_and_read_back_use_the_bot_command_list(portal: Portal, t
     assert provider.find_existing({**stored, "command": "info"}) is None
     assert provider.read_back(command_id, stored) == {**stored, "hidden": True}
     assert provider.read_back(command_id + 100, stored) is None
+
+
+def test_bot_commands_lookup_lists_what_the_portal_reads_and_refuses_a_foreign_bot(portal: Portal, trust: None) -> None:
+    bot_id = portal.bot("echo")
+    lang = [{"LANGUAGE_ID": "de", "TITLE": "Hilfe", "PARAMS": "Thema"}, {"LANGUAGE_ID": "en", "TITLE": "Help"}]
+    command_id = portal.result(
+        "imbot.command.register",
+        BOT_ID=bot_id,
+        COMMAND="help",
+        EVENT_COMMAND_ADD="https://example.com/c",
+        COMMON="Y",
+        EXTRANET_SUPPORT="Y",
+        LANG=lang,
+    )
+    provider = configured(BotCommandProvider(), portal)
+    expected = {"command_id": command_id, "command": "help", "title": "Help", "params": ""}
+    flags = {"common": True, "hidden": False, "extranet_support": True}
+    assert provider.lookup({}, bot_id) == [{**expected, **flags}]  # texts in the portal's language (en)
+    assert provider.lookup({}, portal.bot("quiet")) == []
+    assert provider.lookup({}, bot_id + 100) is None
+    foreign = portal.bot("foreign", client_id="another-app")
+    with pytest.raises(OwnershipError, match=r"BOT_OWNERSHIP_ERROR .*belongs to another REST application"):
+        provider.lookup({}, foreign)
+
+
+def test_widgets_lookup_lists_this_apps_widgets_by_placement(portal: Portal, trust: None) -> None:
+    app, other = App(portal), App(portal)
+    app.result("placement.bind", PLACEMENT="IM_TEXTAREA", HANDLER="https://w.example.com/a", TITLE="A",
+               OPTIONS={"iconName": "fa-cog", "width": 50})  # fmt: skip
+    app.result("placement.bind", PLACEMENT="IM_CONTEXT_MENU", HANDLER="https://w.example.com/b", TITLE="B")
+    other.result("placement.bind", PLACEMENT="IM_TEXTAREA", HANDLER="https://w.example.com/c", TITLE="C",
+                 OPTIONS={"iconName": "fa-cog"})  # fmt: skip
+    provider = WidgetProvider()
+    provider._settings = Settings(portal_url=portal.info.base_url, access_token=app.tokens["access_token"])
+    textarea = provider.lookup({}, "IM_TEXTAREA")
+    options = {"icon_name": "fa-cog", "width": 50, "height": 100, "extranet": False, "context": ["ALL"], "role": "USER"}
+    assert textarea == [{"placement": "IM_TEXTAREA", "handler": "https://w.example.com/a", "title": "A",
+                         "description": "", "options": options}]  # fmt: skip
+    assert [w["handler"] for w in provider.lookup({}, None)] == ["https://w.example.com/a", "https://w.example.com/b"]
+    assert provider.lookup({}, "IM_NAVIGATION") == []
+    with pytest.raises(ValueError, match=r"must be one of IM_TEXTAREA, .* \(in capitals\), got 'im_textarea'"):
+        provider.lookup({}, "im_textarea")
+    webhook = configured(WidgetProvider(), portal)
+    with pytest.raises(SettingsError, match="widgets need an OAuth application"):
+        webhook.lookup({}, None)

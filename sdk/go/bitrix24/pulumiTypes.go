@@ -512,6 +512,236 @@ func (o WidgetTranslationArrayOutput) Index(i pulumi.IntInput) WidgetTranslation
 	}).(WidgetTranslationOutput)
 }
 
+// A bot command as the portal reads it (imbot.v2.Command.list).
+type GetBotCommandsCommand struct {
+	// the command's name without the slash (`help` for /help)
+	Command string `pulumi:"command"`
+	// the command's portal id
+	CommandId int `pulumi:"commandId"`
+	// whether the command works in every chat (True) or only in chats with the bot (False, default). Changing it replaces the command.
+	Common bool `pulumi:"common"`
+	// whether extranet users may use it; default False.
+	ExtranetSupport bool `pulumi:"extranetSupport"`
+	// keep the command out of the command list; default False.
+	Hidden bool `pulumi:"hidden"`
+	// the parameters hint in the portal's language, or empty
+	Params string `pulumi:"params"`
+	// what the command does, in the portal's language
+	Title string `pulumi:"title"`
+}
+
+// A bot command as the portal reads it (imbot.v2.Command.list).
+type GetBotCommandsCommandOutput struct{ *pulumi.OutputState }
+
+func (GetBotCommandsCommandOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*GetBotCommandsCommand)(nil)).Elem()
+}
+
+func (o GetBotCommandsCommandOutput) ToGetBotCommandsCommandOutput() GetBotCommandsCommandOutput {
+	return o
+}
+
+func (o GetBotCommandsCommandOutput) ToGetBotCommandsCommandOutputWithContext(ctx context.Context) GetBotCommandsCommandOutput {
+	return o
+}
+
+// the command's name without the slash (`help` for /help)
+func (o GetBotCommandsCommandOutput) Command() pulumi.StringOutput {
+	return o.ApplyT(func(v GetBotCommandsCommand) string { return v.Command }).(pulumi.StringOutput)
+}
+
+// the command's portal id
+func (o GetBotCommandsCommandOutput) CommandId() pulumi.IntOutput {
+	return o.ApplyT(func(v GetBotCommandsCommand) int { return v.CommandId }).(pulumi.IntOutput)
+}
+
+// whether the command works in every chat (True) or only in chats with the bot (False, default). Changing it replaces the command.
+func (o GetBotCommandsCommandOutput) Common() pulumi.BoolOutput {
+	return o.ApplyT(func(v GetBotCommandsCommand) bool { return v.Common }).(pulumi.BoolOutput)
+}
+
+// whether extranet users may use it; default False.
+func (o GetBotCommandsCommandOutput) ExtranetSupport() pulumi.BoolOutput {
+	return o.ApplyT(func(v GetBotCommandsCommand) bool { return v.ExtranetSupport }).(pulumi.BoolOutput)
+}
+
+// keep the command out of the command list; default False.
+func (o GetBotCommandsCommandOutput) Hidden() pulumi.BoolOutput {
+	return o.ApplyT(func(v GetBotCommandsCommand) bool { return v.Hidden }).(pulumi.BoolOutput)
+}
+
+// the parameters hint in the portal's language, or empty
+func (o GetBotCommandsCommandOutput) Params() pulumi.StringOutput {
+	return o.ApplyT(func(v GetBotCommandsCommand) string { return v.Params }).(pulumi.StringOutput)
+}
+
+// what the command does, in the portal's language
+func (o GetBotCommandsCommandOutput) Title() pulumi.StringOutput {
+	return o.ApplyT(func(v GetBotCommandsCommand) string { return v.Title }).(pulumi.StringOutput)
+}
+
+type GetBotCommandsCommandArrayOutput struct{ *pulumi.OutputState }
+
+func (GetBotCommandsCommandArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]GetBotCommandsCommand)(nil)).Elem()
+}
+
+func (o GetBotCommandsCommandArrayOutput) ToGetBotCommandsCommandArrayOutput() GetBotCommandsCommandArrayOutput {
+	return o
+}
+
+func (o GetBotCommandsCommandArrayOutput) ToGetBotCommandsCommandArrayOutputWithContext(ctx context.Context) GetBotCommandsCommandArrayOutput {
+	return o
+}
+
+func (o GetBotCommandsCommandArrayOutput) Index(i pulumi.IntInput) GetBotCommandsCommandOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) GetBotCommandsCommand {
+		return vs[0].([]GetBotCommandsCommand)[vs[1].(int)]
+	}).(GetBotCommandsCommandOutput)
+}
+
+// A widget as placement.get shows it.
+type GetWidgetsWidget struct {
+	// the longer text in the portal's language, or empty
+	Description string `pulumi:"description"`
+	// the page the portal opens (with placement, its identity)
+	Handler string `pulumi:"handler"`
+	// the options it keeps; only those its placement takes
+	Options GetWidgetsWidgetOptions `pulumi:"options"`
+	// where the widget appears, e.g. IM_TEXTAREA
+	Placement string `pulumi:"placement"`
+	// the label, in the portal's language
+	Title string `pulumi:"title"`
+}
+
+// A widget as placement.get shows it.
+type GetWidgetsWidgetOutput struct{ *pulumi.OutputState }
+
+func (GetWidgetsWidgetOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*GetWidgetsWidget)(nil)).Elem()
+}
+
+func (o GetWidgetsWidgetOutput) ToGetWidgetsWidgetOutput() GetWidgetsWidgetOutput {
+	return o
+}
+
+func (o GetWidgetsWidgetOutput) ToGetWidgetsWidgetOutputWithContext(ctx context.Context) GetWidgetsWidgetOutput {
+	return o
+}
+
+// the longer text in the portal's language, or empty
+func (o GetWidgetsWidgetOutput) Description() pulumi.StringOutput {
+	return o.ApplyT(func(v GetWidgetsWidget) string { return v.Description }).(pulumi.StringOutput)
+}
+
+// the page the portal opens (with placement, its identity)
+func (o GetWidgetsWidgetOutput) Handler() pulumi.StringOutput {
+	return o.ApplyT(func(v GetWidgetsWidget) string { return v.Handler }).(pulumi.StringOutput)
+}
+
+// the options it keeps; only those its placement takes
+func (o GetWidgetsWidgetOutput) Options() GetWidgetsWidgetOptionsOutput {
+	return o.ApplyT(func(v GetWidgetsWidget) GetWidgetsWidgetOptions { return v.Options }).(GetWidgetsWidgetOptionsOutput)
+}
+
+// where the widget appears, e.g. IM_TEXTAREA
+func (o GetWidgetsWidgetOutput) Placement() pulumi.StringOutput {
+	return o.ApplyT(func(v GetWidgetsWidget) string { return v.Placement }).(pulumi.StringOutput)
+}
+
+// the label, in the portal's language
+func (o GetWidgetsWidgetOutput) Title() pulumi.StringOutput {
+	return o.ApplyT(func(v GetWidgetsWidget) string { return v.Title }).(pulumi.StringOutput)
+}
+
+type GetWidgetsWidgetArrayOutput struct{ *pulumi.OutputState }
+
+func (GetWidgetsWidgetArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]GetWidgetsWidget)(nil)).Elem()
+}
+
+func (o GetWidgetsWidgetArrayOutput) ToGetWidgetsWidgetArrayOutput() GetWidgetsWidgetArrayOutput {
+	return o
+}
+
+func (o GetWidgetsWidgetArrayOutput) ToGetWidgetsWidgetArrayOutputWithContext(ctx context.Context) GetWidgetsWidgetArrayOutput {
+	return o
+}
+
+func (o GetWidgetsWidgetArrayOutput) Index(i pulumi.IntInput) GetWidgetsWidgetOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) GetWidgetsWidget {
+		return vs[0].([]GetWidgetsWidget)[vs[1].(int)]
+	}).(GetWidgetsWidgetOutput)
+}
+
+// The options the portal stores for a widget (its placement's options, defaults filled in).
+type GetWidgetsWidgetOptions struct {
+	// IM_TEXTAREA and IM_SIDEBAR: the button colour, one of the messenger palette (RED, GREEN, MINT, LIGHT_BLUE, DARK_BLUE, PURPLE, AQUA, PINK, LIME, BROWN, AZURE, KHAKI, SAND, ORANGE, MARENGO, GRAY, GRAPHITE, COPILOT); default none.
+	Color *WidgetColor `pulumi:"color"`
+	// the chats it appears in, a list of "ALL" (default), "USER" (one-to-one chats), "CHAT" (group chats), "LINES" (open channels), "CRM" (CRM chats); "ALL" stands alone. Not for IM_NAVIGATION.
+	Context []WidgetContext `pulumi:"context"`
+	// whether extranet users see the widget; default False.
+	Extranet *bool `pulumi:"extranet"`
+	// IM_TEXTAREA: the size of the opened frame in percent, whole numbers of at least 0; default 100.
+	Height *int `pulumi:"height"`
+	// a Font Awesome 4 icon such as "fa-paperclip", at most 50 characters; required for IM_TEXTAREA, IM_SIDEBAR and IM_NAVIGATION, not taken by the others.
+	IconName *string `pulumi:"iconName"`
+	// "USER" (everyone, default) or "ADMIN" (portal administrators only).
+	Role *WidgetRole `pulumi:"role"`
+	// IM_TEXTAREA: the size of the opened frame in percent, whole numbers of at least 0; default 100.
+	Width *int `pulumi:"width"`
+}
+
+// The options the portal stores for a widget (its placement's options, defaults filled in).
+type GetWidgetsWidgetOptionsOutput struct{ *pulumi.OutputState }
+
+func (GetWidgetsWidgetOptionsOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*GetWidgetsWidgetOptions)(nil)).Elem()
+}
+
+func (o GetWidgetsWidgetOptionsOutput) ToGetWidgetsWidgetOptionsOutput() GetWidgetsWidgetOptionsOutput {
+	return o
+}
+
+func (o GetWidgetsWidgetOptionsOutput) ToGetWidgetsWidgetOptionsOutputWithContext(ctx context.Context) GetWidgetsWidgetOptionsOutput {
+	return o
+}
+
+// IM_TEXTAREA and IM_SIDEBAR: the button colour, one of the messenger palette (RED, GREEN, MINT, LIGHT_BLUE, DARK_BLUE, PURPLE, AQUA, PINK, LIME, BROWN, AZURE, KHAKI, SAND, ORANGE, MARENGO, GRAY, GRAPHITE, COPILOT); default none.
+func (o GetWidgetsWidgetOptionsOutput) Color() WidgetColorPtrOutput {
+	return o.ApplyT(func(v GetWidgetsWidgetOptions) *WidgetColor { return v.Color }).(WidgetColorPtrOutput)
+}
+
+// the chats it appears in, a list of "ALL" (default), "USER" (one-to-one chats), "CHAT" (group chats), "LINES" (open channels), "CRM" (CRM chats); "ALL" stands alone. Not for IM_NAVIGATION.
+func (o GetWidgetsWidgetOptionsOutput) Context() WidgetContextArrayOutput {
+	return o.ApplyT(func(v GetWidgetsWidgetOptions) []WidgetContext { return v.Context }).(WidgetContextArrayOutput)
+}
+
+// whether extranet users see the widget; default False.
+func (o GetWidgetsWidgetOptionsOutput) Extranet() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v GetWidgetsWidgetOptions) *bool { return v.Extranet }).(pulumi.BoolPtrOutput)
+}
+
+// IM_TEXTAREA: the size of the opened frame in percent, whole numbers of at least 0; default 100.
+func (o GetWidgetsWidgetOptionsOutput) Height() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v GetWidgetsWidgetOptions) *int { return v.Height }).(pulumi.IntPtrOutput)
+}
+
+// a Font Awesome 4 icon such as "fa-paperclip", at most 50 characters; required for IM_TEXTAREA, IM_SIDEBAR and IM_NAVIGATION, not taken by the others.
+func (o GetWidgetsWidgetOptionsOutput) IconName() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v GetWidgetsWidgetOptions) *string { return v.IconName }).(pulumi.StringPtrOutput)
+}
+
+// "USER" (everyone, default) or "ADMIN" (portal administrators only).
+func (o GetWidgetsWidgetOptionsOutput) Role() WidgetRolePtrOutput {
+	return o.ApplyT(func(v GetWidgetsWidgetOptions) *WidgetRole { return v.Role }).(WidgetRolePtrOutput)
+}
+
+// IM_TEXTAREA: the size of the opened frame in percent, whole numbers of at least 0; default 100.
+func (o GetWidgetsWidgetOptionsOutput) Width() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v GetWidgetsWidgetOptions) *int { return v.Width }).(pulumi.IntPtrOutput)
+}
+
 func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*BotPropertiesInput)(nil)).Elem(), BotPropertiesArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*CommandTranslationInput)(nil)).Elem(), CommandTranslationArgs{})
@@ -527,4 +757,9 @@ func init() {
 	pulumi.RegisterOutputType(TranslationArrayOutput{})
 	pulumi.RegisterOutputType(WidgetTranslationOutput{})
 	pulumi.RegisterOutputType(WidgetTranslationArrayOutput{})
+	pulumi.RegisterOutputType(GetBotCommandsCommandOutput{})
+	pulumi.RegisterOutputType(GetBotCommandsCommandArrayOutput{})
+	pulumi.RegisterOutputType(GetWidgetsWidgetOutput{})
+	pulumi.RegisterOutputType(GetWidgetsWidgetArrayOutput{})
+	pulumi.RegisterOutputType(GetWidgetsWidgetOptionsOutput{})
 }

@@ -71,6 +71,100 @@ export interface CommandTranslation {
 }
 
 /**
+ * A bot command as the portal reads it (imbot.v2.Command.list).
+ */
+export interface GetBotCommandsCommand {
+    /**
+     * the command's name without the slash (`help` for /help)
+     */
+    command: string;
+    /**
+     * the command's portal id
+     */
+    commandId: number;
+    /**
+     * whether the command works in every chat (True) or only in chats with the bot (False, default). Changing it replaces the command.
+     */
+    common: boolean;
+    /**
+     * whether extranet users may use it; default False.
+     */
+    extranetSupport: boolean;
+    /**
+     * keep the command out of the command list; default False.
+     */
+    hidden: boolean;
+    /**
+     * the parameters hint in the portal's language, or empty
+     */
+    params: string;
+    /**
+     * what the command does, in the portal's language
+     */
+    title: string;
+}
+
+/**
+ * A widget as placement.get shows it.
+ */
+export interface GetWidgetsWidget {
+    /**
+     * the longer text in the portal's language, or empty
+     */
+    description: string;
+    /**
+     * the page the portal opens (with placement, its identity)
+     */
+    handler: string;
+    /**
+     * the options it keeps; only those its placement takes
+     */
+    options: outputs.GetWidgetsWidgetOptions;
+    /**
+     * where the widget appears, e.g. IM_TEXTAREA
+     */
+    placement: string;
+    /**
+     * the label, in the portal's language
+     */
+    title: string;
+}
+
+/**
+ * The options the portal stores for a widget (its placement's options, defaults filled in).
+ */
+export interface GetWidgetsWidgetOptions {
+    /**
+     * IM_TEXTAREA and IM_SIDEBAR: the button colour, one of the messenger palette (RED, GREEN, MINT, LIGHT_BLUE, DARK_BLUE, PURPLE, AQUA, PINK, LIME, BROWN, AZURE, KHAKI, SAND, ORANGE, MARENGO, GRAY, GRAPHITE, COPILOT); default none.
+     */
+    color?: enums.WidgetColor;
+    /**
+     * the chats it appears in, a list of "ALL" (default), "USER" (one-to-one chats), "CHAT" (group chats), "LINES" (open channels), "CRM" (CRM chats); "ALL" stands alone. Not for IM_NAVIGATION.
+     */
+    context?: enums.WidgetContext[];
+    /**
+     * whether extranet users see the widget; default False.
+     */
+    extranet?: boolean;
+    /**
+     * IM_TEXTAREA: the size of the opened frame in percent, whole numbers of at least 0; default 100.
+     */
+    height?: number;
+    /**
+     * a Font Awesome 4 icon such as "fa-paperclip", at most 50 characters; required for IM_TEXTAREA, IM_SIDEBAR and IM_NAVIGATION, not taken by the others.
+     */
+    iconName?: string;
+    /**
+     * "USER" (everyone, default) or "ADMIN" (portal administrators only).
+     */
+    role?: enums.WidgetRole;
+    /**
+     * IM_TEXTAREA: the size of the opened frame in percent, whole numbers of at least 0; default 100.
+     */
+    width?: number;
+}
+
+/**
  * Title and texts of the app in one language (one LANG entry).
  */
 export interface Translation {
