@@ -28,10 +28,14 @@ from typing import Any
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from floor_plugin import write_executable
 
 from pulumi_bitrix24._ratelimit import PLANS
-from pulumi_bitrix24.emulator import Emulator
-from tests.e2e.harness import EmulatorControl, Project, offline_env, pulumi_bin_dir
+from pulumi_bitrix24.emulator import Emulator, Latency
+from tests.e2e.harness import VENV, EmulatorControl, Project, offline_env, pulumi_bin_dir
+from tests.e2e.test_plugin_yaml import yaml_host_dir
 
 PHASES = ("create", "no change", "update", "destroy")
 BYTECODE = Path(tempfile.gettempdir()) / "pulumi-bitrix24-bench-bytecode"
@@ -65,6 +69,42 @@ def wide_floor_program(apps: int, title: str) -> str:
     )
 
 
+def yaml_program(package: str, plugin_dir: Path) -> Callable[[int, str], str]:
+    """1 bot + N chat apps as a Pulumi YAML program of `package` (bitrix24, or the do-nothing floor)."""
+
+    def make(apps: int, title: str) -> str:
+        app = (
+            "  app{i}:\n    type: {p}:index:ChatApp\n    properties:\n      botId: ${{bot.botId}}\n"
+            "      code: app{i}\n      jsMethod: SEND\n      jsParam: /help\n"
+            "      translations:\n        - languageId: en\n          title: {t}\n"
+        )
+        return (
+            f"name: yaml\nruntime: yaml\nplugins:\n  providers:\n    - name: {package}\n      path: {plugin_dir}\n"
+            f"resources:\n  bot:\n    type: {package}:index:Bot\n    properties:\n      code: bench\n"
+            "      eventHandler: https://example.com/h\n      properties:\n        name: Bench\n"
+            + "".join(app.format(i=i, p=package, t=title) for i in range(apps))
+        )
+
+    return make
+
+
+class YamlProject(Project):
+    """A YAML project: `program` writes its Pulumi.yaml; `up` runs at the given --parallel (0: Pulumi's default)."""
+
+    def __init__(self, root: Path, env: dict[str, str], parallel: int) -> None:
+        root.mkdir(parents=True)
+        (root / "Pulumi.yaml").write_text("name: yaml\nruntime: yaml\n")
+        self.root, self.env, self.parallel = root, env, parallel
+        self.cli("stack", "init", "dev")
+
+    def program(self, source: str) -> None:
+        (self.root / "Pulumi.yaml").write_text(source)
+
+    def up(self, check: bool = True) -> Any:
+        parallel = ["--parallel", str(self.parallel)] if self.parallel else []
+        return self.cli("up", "--yes", "--skip-preview", "--json", *parallel, check=check)
+
+
 def pulumi_phases(
     project: Project, emulator: EmulatorControl, make: Callable[[int, str], str], apps: int, phases: int
 ) -> list[Any]:
@@ -79,8 +119,8 @@ def pulumi_phases(
     return figures
 
 
-def plain_loop(emulator: EmulatorControl, apps: int) -> list[Any]:
-    """The same REST work as sequential `requests` calls (what a hand-written script would do)."""
+def rest_caller(emulator: EmulatorControl) -> Callable[..., Any]:
+    """A plain REST call on the emulator's default webhook, one `requests` POST each."""
     session = requests.Session()
     url, client_id = emulator.info.webhook_url, emulator.info.client_id
 
@@ -89,9 +129,28 @@ def plain_loop(emulator: EmulatorControl, apps: int) -> list[Any]:
         answer = session.post(f"{url}{method}.json", json=body, verify=emulator.info.ca_bundle, timeout=30).json()
         return answer["result"]
 
-    def app_fields(title: str) -> dict[str, Any]:
-        return {"JS_METHOD": "SEND", "JS_PARAM": "/help", "LANG": [{"LANGUAGE_ID": "en", "TITLE": title}]}
+    return call
 
+
+def app_fields(title: str) -> dict[str, Any]:
+    return {"JS_METHOD": "SEND", "JS_PARAM": "/help", "LANG": [{"LANGUAGE_ID": "en", "TITLE": title}]}
+
+
+def converging_loop(emulator: EmulatorControl, apps: int) -> list[Any]:
+    """The provider's create as a plain sequential loop: a bot, then register + update per app, no batch."""
+    call = rest_caller(emulator)
+    emulator.clear_journal()
+    started = time.perf_counter()
+    bot = call("imbot.register", CODE="plain", EVENT_HANDLER="https://example.com/h", PROPERTIES={"NAME": "P"})
+    for i in range(apps):
+        app_id = call("imbot.app.register", BOT_ID=bot, CODE=f"app{i}", **app_fields("One"))
+        call("imbot.app.update", APP_ID=app_id, FIELDS=app_fields("One"))
+    return [(time.perf_counter() - started, emulator.requests())]
+
+
+def plain_loop(emulator: EmulatorControl, apps: int) -> list[Any]:
+    """The same REST work as sequential `requests` calls (what a hand-written script would do)."""
+    call = rest_caller(emulator)
     figures = []
     emulator.clear_journal()
     started = time.perf_counter()
@@ -113,9 +172,12 @@ def plain_loop(emulator: EmulatorControl, apps: int) -> list[Any]:
     return figures
 
 
-def project_for(root: Path, name: str, emulator: EmulatorControl, plan: str, checkpoints: bool = True) -> Project:
+def project_for(
+    root: Path, name: str, emulator: EmulatorControl, plan: str, checkpoints: bool = True, parallel: int | None = None
+) -> Project:
     """A project on the emulator; checkpoints=False has Pulumi write the state once at the end of a run instead
-    of after every step (PULUMI_SKIP_CHECKPOINTS, experimental), to show what those writes cost."""
+    of after every step (PULUMI_SKIP_CHECKPOINTS, experimental), to show what those writes cost. `parallel`
+    makes it a YAML project run at that --parallel (0: Pulumi's default)."""
     backend = root / f"backend-{name}"
     backend.mkdir()
     env = offline_env(pulumi_bin_dir(), root / "home", backend, emulator.info.ca_bundle)
@@ -126,7 +188,9 @@ def project_for(root: Path, name: str, emulator: EmulatorControl, plan: str, che
     env["PYTHONPYCACHEPREFIX"] = str(BYTECODE)
     if not checkpoints:
         env["PULUMI_SKIP_CHECKPOINTS"] = "true"
-    project = Project(root / name, env, name)
+    if parallel is not None:
+        env["PATH"] = f"{yaml_host_dir()}:{env['PATH']}"
+    project = Project(root / name, env, name) if parallel is None else YamlProject(root / name, env, parallel)
     project.config("bitrix24:webhookUrl", emulator.info.webhook_url, secret=True)
     project.config("bitrix24:clientId", emulator.info.client_id, secret=True)
     project.config("bitrix24:plan", plan)
@@ -186,6 +250,62 @@ def paced(root: Path, apps: int, repeat: int) -> None:
             print(f"  {wall:.1f} s, {sent} requests ({refused} refused); bound {bound:.1f} s; {ratio}", flush=True)
 
 
+PLUGIN_VARIANTS = ("plugin -p64", "plugin default", "dynamic", "floor -p64", "floor default")
+
+
+def plugin_variant(root: Path, name: str, variant: str, emulator: EmulatorControl, plan: str) -> tuple[Project, Any]:
+    """A project of one variant: the plugin or the plugin floor from YAML at --parallel 64 or Pulumi's default, or
+    the dynamic front end from Python; and the program it runs."""
+    if variant == "dynamic":
+        return project_for(root, name, emulator, plan), provider_program
+    parallel = 64 if variant.endswith("-p64") else 0
+    package, folder = ("bitrix24", VENV / "bin") if variant.startswith("plugin") else ("floor", root / "floor")
+    return project_for(root, name, emulator, plan, parallel=parallel), yaml_program(package, folder)
+
+
+def plugin_section(root: Path, sizes: list[int], repeat: int, plan: str) -> None:
+    """The plugin beside the dynamic front end and the plugin floor: create and no change of 1 bot + N apps."""
+    write_executable(root / "floor")
+    print(f"\nplan {plan}, median of {repeat}: wall seconds / HTTP requests; ratio = plugin / floor at the same "
+          "--parallel", flush=True)  # fmt: skip
+    print(f"{'N':>4} {'phase':<10} " + " ".join(f"{c:>16}" for c in PLUGIN_VARIANTS) + "  ratios p64, default")
+    for n in sizes:
+        runs: dict[str, list[list[Any]]] = {v: [] for v in PLUGIN_VARIANTS}
+        for rep in range(repeat):
+            for k, variant in enumerate(PLUGIN_VARIANTS):  # a fresh portal each: its rate limit unspent
+                with Emulator(root / f"portal-{n}-{rep}-{k}", plan=plan) as info:
+                    emulator = EmulatorControl(info)
+                    project, make = plugin_variant(root, f"v{n}-{rep}-{k}", variant, emulator, plan)
+                    runs[variant].append(pulumi_phases(project, emulator, make, n, 2))
+        figures = [medians(runs[v]) for v in PLUGIN_VARIANTS]
+        for i, phase in enumerate(PHASES[:2]):
+            row = [f[i] for f in figures]
+            cells = " ".join(f"{f'{t:.1f} s {r:5d}':>16}" for t, r in row)
+            print(f"{n:>4} {phase:<10} {cells}  {row[0][0] / row[3][0]:5.2f} {row[1][0] / row[4][0]:5.2f}", flush=True)
+
+
+def distant(root: Path, apps: int, repeat: int, latency: Latency) -> None:
+    """Creates of 1 bot + N apps against a distant portal (plan unlimited): the plugin, the dynamic front end, and a
+    plain sequential loop of register + update per app."""
+    print(f"\ndistant portal: {latency.round_trip * 1000:g} ms a request + {latency.call_seconds * 1000:g} ms a call, "
+          f"plan unlimited; 1 bot + {apps} apps created, median of {repeat}: wall seconds / HTTP requests")  # fmt: skip
+    variants = ("plugin -p64", "plugin default", "dynamic", "plain loop")
+    runs: dict[str, list[list[Any]]] = {v: [] for v in variants}
+    for rep in range(repeat):
+        for k, variant in enumerate(variants):
+            with Emulator(root / f"distant-{rep}-{k}", plan="unlimited", latency=latency) as info:
+                emulator = EmulatorControl(info)
+                if variant == "plain loop":
+                    runs[variant].append(converging_loop(emulator, apps))
+                    continue
+                project, make = plugin_variant(root, f"d{rep}-{k}", variant, emulator, "unlimited")
+                runs[variant].append(pulumi_phases(project, emulator, make, apps, 1))
+    plain = medians(runs["plain loop"])[0][0]
+    for variant in variants:
+        t, r = medians(runs[variant])[0]
+        print(f"  {variant:<15} {t:6.1f} s {r:5d} requests  {t / plain:5.2f}x the plain loop", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=[10, 100, 500])
@@ -195,8 +315,17 @@ def main() -> None:
     parser.add_argument(
         "--skip-checkpoints", action="store_true", help="plan unlimited runs write the state once, not after each step"
     )
+    parser.add_argument("--plugin", type=int, nargs="*", default=[], help="apps: plugin beside dynamic, 2 phases")
+    parser.add_argument("--plugin-plan", default="standard", help="the plan of the --plugin runs")
+    parser.add_argument("--distant", type=int, nargs="*", default=[], help="apps created on a distant portal")
+    parser.add_argument("--round-trip", type=float, default=0.08, help="the distant portal's seconds a request")
+    parser.add_argument("--call-seconds", type=float, default=0.02, help="the distant portal's seconds a call")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
+        if args.plugin:
+            plugin_section(Path(tmp) / "plugin", args.plugin, args.repeat, args.plugin_plan)
+        for apps in args.distant:
+            distant(Path(tmp) / f"distant-{apps}", apps, args.repeat, Latency(args.round_trip, args.call_seconds))
         if args.sizes:
             unlimited(Path(tmp), args.sizes, args.repeat, args.phases, not args.skip_checkpoints)
         for apps in args.paced:

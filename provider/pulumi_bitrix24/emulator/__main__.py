@@ -1,4 +1,5 @@
-"""`python -m pulumi_bitrix24.emulator --data DIR [--port N] [--plan standard] [--portals a,b] [--operating-scale S]`:
+"""`python -m pulumi_bitrix24.emulator --data DIR [--port N] [--plan standard] [--portals a,b] [--operating-scale S]
+[--round-trip SECONDS] [--call-seconds SECONDS]`:
 serve until stopped.
 
 Prints one JSON line: the default portal's URLs, CLIENT_ID and CA bundle, and under "portals" the same for each
@@ -12,6 +13,7 @@ import json
 import sys
 
 from .._ratelimit import PLANS
+from ._portal import Latency
 from ._server import Emulator, PortInUseError
 
 
@@ -27,6 +29,10 @@ def main() -> None:
         default=1.0,
         help="real seconds per second of each method's operating-time budget (0.001: its 10 minutes pass in 0.6 s)",
     )
+    parser.add_argument("--round-trip", type=float, default=0.0, help="network seconds per request, e.g. 0.08")
+    parser.add_argument(
+        "--call-seconds", type=float, default=0.0, help="server seconds per call, a batch's one after another"
+    )
     parser.add_argument("--portals", default="", help="comma-separated names of extra portals, e.g. acme,globex")
     args = parser.parse_args()
     names = tuple(name for name in args.portals.split(",") if name)
@@ -38,6 +44,7 @@ def main() -> None:
             token_lifetime=args.token_lifetime,
             portals=names,
             operating_scale=args.operating_scale,
+            latency=Latency(args.round_trip, args.call_seconds),
         )
     except PortInUseError as exc:
         sys.exit(f"emulator: {exc.strerror}; pick another --port or stop the other process")

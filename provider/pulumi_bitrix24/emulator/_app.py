@@ -100,6 +100,9 @@ class RestEndpoints:
         }
         try:
             params = await read_params(request)
+            latency = self.portal.latency
+            if latency.round_trip:
+                await asyncio.sleep(latency.before())
             entry["params"] = journaled(params)
             if method == "batch":
                 entry["calls"] = batch_methods(params)
@@ -114,6 +117,8 @@ class RestEndpoints:
             result = self.portal.call(method, auth, params, ending)
             for late in ending:
                 await self._apply_fault(late)
+            if latency.round_trip or latency.call_seconds:
+                await asyncio.sleep(latency.after(len(entry.get("calls", [method]))))
             response: Response = JSONResponse({"result": result, "time": self.portal.time_of(auth, method, started)})
             entry.update(status=200, error=None)
             if method == "batch":

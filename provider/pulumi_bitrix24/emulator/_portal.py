@@ -106,6 +106,22 @@ def batch_methods(params: dict[str, Any]) -> list[str]:
     return [normalize_method(c.partition("?")[0]) for c in commands.values() if isinstance(c, str)]
 
 
+@dataclass(frozen=True)
+class Latency:
+    """A distant portal: each HTTP request takes a network round trip, half before it arrives and half after it
+    is answered, plus server time per call inside it (a batch runs its calls one after another); requests are
+    served in parallel, as a portal's worker pool serves them."""
+
+    round_trip: float = 0.0
+    call_seconds: float = 0.0
+
+    def before(self) -> float:
+        return self.round_trip / 2
+
+    def after(self, calls: int) -> float:
+        return self.call_seconds * calls + self.round_trip / 2
+
+
 @dataclass
 class Fault:
     """What the next `count` calls of a method get instead of an answer."""
@@ -160,6 +176,8 @@ class Portal:
     faults: dict[str, deque[Fault]] = field(default_factory=dict)
     moved_to: str | None = None
     """The new base URL of a renamed portal: every REST request is redirected there (see Controls.move)."""
+    latency: Latency = field(default_factory=lambda: Latency())
+    """How far away the portal is (see Latency); none by default."""
 
     def __post_init__(self) -> None:
         self.bucket = LeakyBucket(self.plan, self.clock)

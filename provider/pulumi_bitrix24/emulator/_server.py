@@ -24,7 +24,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .._ratelimit import plan_named
 from ._app import build_app
-from ._portal import DEFAULT_USER_ID, Portal
+from ._portal import DEFAULT_USER_ID, Latency, Portal
 from ._store import Store
 
 _RESERVED = frozenset({"rest", "oauth", "_emulator"})
@@ -136,6 +136,7 @@ class Emulator:
         clock: Callable[[], float] = time.monotonic,
         portals: tuple[str, ...] = (),
         operating_scale: float = 1.0,
+        latency: Latency | None = None,
     ) -> None:
         bad = [name for name in portals if not PORTAL_NAME.fullmatch(name) or name in _RESERVED]
         if bad or len(set(portals)) != len(portals):
@@ -150,6 +151,7 @@ class Emulator:
             return Portal(Store(folder / "portal.sqlite3"), plan_named(plan), token_lifetime, clock, operating_scale)
 
         self.portal = portal_in(self.data)
+        self.portal.latency = latency or Latency()
         self.store = self.portal.store
         self._extra = {name: portal_in(self.data / name) for name in portals}
         self._tls = _tls_files(self.data)
