@@ -7,13 +7,14 @@ import socket
 import ssl
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pulumi_bitrix24.emulator import _app, _server
+from pulumi_bitrix24.emulator import Latency, _app, _server
 from pulumi_bitrix24.emulator._app import MAX_BODY_BYTES
 from pulumi_bitrix24.emulator._params import MAX_DEPTH
 
@@ -203,3 +204,30 @@ def test_a_taken_port_exits_with_one_clear_line(tmp_path: Path) -> None:
     assert done.stderr == (
         f"emulator: port {port} on 127.0.0.1 is already in use; pick another --port or stop the other process\n"
     )
+
+
+# --- a distant portal ------------------------------------------------------------------------------
+def timed(portal: Portal, method: str, **params: Any) -> float:
+    started = time.monotonic()
+    assert portal.call(method, **params)[0] == 200
+    return time.monotonic() - started
+
+
+def test_a_distant_portal_adds_a_round_trip_per_request_and_server_time_per_call(portal: Portal) -> None:
+    portal.emulator.portal.latency = Latency(round_trip=0.1, call_seconds=0.05)
+    portal.result("imbot.bot.list")  # the connection opened
+    assert 0.15 <= timed(portal, "imbot.bot.list") < 0.3
+    cmd = {f"c{i}": "imbot.bot.list" for i in range(4)}  # a batch's calls run one after another
+    assert 0.3 <= timed(portal, "batch", cmd=cmd) < 0.45
+
+
+def test_a_distant_portal_serves_requests_in_parallel(portal: Portal) -> None:
+    portal.emulator.portal.latency = Latency(round_trip=0.2, call_seconds=0.0)
+    clients = [Portal(portal.emulator) for _ in range(4)]
+    started = time.monotonic()
+    threads = [threading.Thread(target=timed, args=(client, "imbot.bot.list")) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert time.monotonic() - started < 2 * 0.2 + 0.15  # four requests, a little over one round trip
