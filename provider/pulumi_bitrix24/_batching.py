@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -91,10 +92,14 @@ class Coalescer:
         self._queue: list[_Entry] = []
         self._busy = False
         self._keys = itertools.count()
-        self._fresh: dict[int, float] = {}
-        """Operations in progress that have not called yet: when each started, by its thread."""
+        self._starts: deque[float] = deque()
+        """When the last `_widest` operations started."""
+        self._running = 0
+        self._widest = 1
+        """The most operations seen in progress at once: the front end's parallelism (4 in the dynamic runtime,
+        max_workers in pulumi/dynamic/__main__.py; `pulumi up --parallel` in the plugin)."""
         self._local = threading.local()
-        """This thread's depth of nested operation() blocks (a create may run a check that is one too)."""
+        """This thread's depth of nested operation() blocks: a nested one is part of the same operation."""
         self._gather_seconds = gather_seconds
         """How long a request may wait for its neighbours; 0 where requests cost no rate limit."""
         self._token_seconds = token_seconds
@@ -104,28 +109,29 @@ class Coalescer:
     def operation(self) -> Iterator[None]:
         """Mark the start of a resource operation. While operations start in quick succession (a bulk `up`), a
         request about to leave waits briefly for the calls of its neighbours so that they share it; a lone
-        operation, or one that comes after a pause, never waits. However many run at once (4 in the dynamic
-        runtime, `pulumi up --parallel` in the plugin), a request waits for each that has not called yet."""
+        operation, or one that comes after a pause, never waits."""
         depth = getattr(self._local, "depth", 0)
         self._local.depth = depth + 1
         if not depth:
             with self._cv:
-                self._fresh[threading.get_ident()] = self._clock()
-                self._cv.notify_all()
+                self._running += 1
+                self._widest = max(self._widest, self._running)
+                self._starts.append(self._clock())
+                while len(self._starts) > self._widest:
+                    self._starts.popleft()
         try:
             yield
         finally:
             self._local.depth = depth
             if not depth:
                 with self._cv:
-                    self._fresh.pop(threading.get_ident(), None)
-                    self._cv.notify_all()
+                    self._running -= 1
 
-    def _awaited(self, window: float) -> int:
-        """Operations whose first call the next request should carry: started within twice the window, and not
-        called yet (one still finishing after its answer makes no call a request could carry)."""
+    def _expected(self, window: float) -> int:
+        """How many operations' calls the next request should carry: of the last as many as ran at once, those
+        started within twice the window."""
         recent = self._clock() - 2 * window
-        return sum(1 for started in self._fresh.values() if started >= recent)
+        return sum(1 for started in self._starts if started >= recent)
 
     def submit(self, calls: list[SubCall]) -> list[Outcome]:
         """Run a group of calls (later ones may refer to earlier ones with Ref) and wait for their outcomes.
@@ -138,7 +144,6 @@ class Coalescer:
         entry = _Entry(calls)
         with self._cv:
             self._queue.append(entry)
-            self._fresh.pop(threading.get_ident(), None)
             self._cv.notify_all()
             while self._busy and not entry.done:
                 self._cv.wait()
@@ -161,15 +166,16 @@ class Coalescer:
         return entry.outcomes
 
     def _gather(self) -> None:
-        """Wait while operations started just now have not called yet (called with the lock held), so that a
-        request carries the calls of every operation in progress, up to MAX_BATCH. The wait is gather_seconds, or as
+        """Wait while fewer groups are queued than operations started just now (called with the lock held), so
+        that a request carries the calls of as many operations as run at once. The wait is gather_seconds, or as
         long as a request will cost in waiting later, if that is more: a request saved in a bulk run is a wait
         for the rate limit saved at its end."""
         if self._gather_seconds <= 0:
             return
         window = max(self._gather_seconds, self._token_seconds())
         deadline = self._clock() + window
-        while self._awaited(window) and sum(len(e.calls) for e in self._queue) < MAX_BATCH:
+        expected = self._expected(window)
+        while len(self._queue) < expected and sum(len(e.calls) for e in self._queue) < MAX_BATCH:
             left = deadline - self._clock()
             if left <= 0:
                 return
