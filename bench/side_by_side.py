@@ -1,7 +1,7 @@
 """Benchmark (not a test): the provider next to the engine floor and a plain requests loop, in one run.
 
 Run: .venv/bin/python bench/side_by_side.py [--sizes 10 100 500] [--paced 100 500] [--repeat 3] [--phases 2]
-                                            [--skip-checkpoints]
+                                            [--skip-checkpoints] [--plugin 500] [--distant 100]
 
 For each N of --sizes, with plan unlimited everywhere: `pulumi up` of 1 bot + N chat apps (create, no change,
 update all, destroy; --phases 2 stops after no change) with the provider; the same number of dynamic resources
@@ -12,6 +12,12 @@ outputs (the wide floor); and the same REST work as a plain loop of `requests` c
 a standard-plan portal (a burst of 50, then 2 a second) lets them take. Prints wall time, HTTP requests, and
 the ratios provider / floor, provider / wide floor, wall / bound and (first to last request) / bound: the wall
 time also holds Pulumi's start (program, provider process, the bot's create) and finish, which no pacing can cut.
+
+--plugin N: 1 bot + N apps from a generated YAML program through the plugin at `pulumi up --parallel 64` and at
+Pulumi's default, beside the dynamic front end and the plugin floor (bench/floor_plugin.py) at both, create and
+no change, each on a fresh portal of --plugin-plan. --distant N: the create of 1 bot + N apps on a portal with a
+latency model (--round-trip, --call-seconds), through the plugin, the dynamic front end and a plain sequential
+loop of register + update per app.
 """
 
 from __future__ import annotations
