@@ -63,7 +63,7 @@ const widgetApp = new bitrix24.Provider("widgetApp", {
 const helpWidget = new bitrix24.Widget(
     "helpWidget",
     {
-        placement: "IM_TEXTAREA",
+        placement: bitrix24.WidgetPlacement.IM_TEXTAREA,
         handler: "https://widgets.example.com/help",
         title: "Help",
         iconName: "fa-question",

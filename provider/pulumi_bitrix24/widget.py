@@ -191,7 +191,7 @@ class WidgetTranslationModel(LanguageModel):
 class WidgetModel(OnPortal):
     """Per-field rules of Widget inputs (api-reference/widgets/placement-bind.md, api-reference/widgets/im/)."""
 
-    placement: Annotated[str, BeforeValidator(_placement)]
+    placement: Annotated[Placement, BeforeValidator(_placement)]
     handler: Annotated[HttpsUrl, AfterValidator(_public_host)]
     title: Label | None = None
     description: Annotated[Text, AfterValidator(_trimmed)] | None = None

@@ -96,7 +96,7 @@ export class Widget extends pulumi.CustomResource {
     /**
      * where the widget appears: "IM_TEXTAREA" (app panel above the message box), "IM_SIDEBAR" (applications block of the chat sidebar), "IM_CONTEXT_MENU" (a message's "More" menu), "IM_NAVIGATION" (messenger navigation) or "IMMOBILE_CONTEXT_MENU" (apps menu of a mobile chat). Changing it replaces the widget.
      */
-    declare public readonly placement: pulumi.Output<string>;
+    declare public readonly placement: pulumi.Output<enums.WidgetPlacement>;
     /**
      * "USER" (everyone, default) or "ADMIN" (portal administrators only).
      */
@@ -205,7 +205,7 @@ export interface WidgetArgs {
     /**
      * where the widget appears: "IM_TEXTAREA" (app panel above the message box), "IM_SIDEBAR" (applications block of the chat sidebar), "IM_CONTEXT_MENU" (a message's "More" menu), "IM_NAVIGATION" (messenger navigation) or "IMMOBILE_CONTEXT_MENU" (apps menu of a mobile chat). Changing it replaces the widget.
      */
-    placement: pulumi.Input<string>;
+    placement: pulumi.Input<enums.WidgetPlacement>;
     /**
      * "USER" (everyone, default) or "ADMIN" (portal administrators only).
      */

@@ -1304,6 +1304,177 @@ func (o WidgetContextArrayOutput) Index(i pulumi.IntInput) WidgetContextOutput {
 	}).(WidgetContextOutput)
 }
 
+type WidgetPlacement string
+
+const (
+	WidgetPlacement_IM_TEXTAREA           = WidgetPlacement("IM_TEXTAREA")
+	WidgetPlacement_IM_SIDEBAR            = WidgetPlacement("IM_SIDEBAR")
+	WidgetPlacement_IM_CONTEXT_MENU       = WidgetPlacement("IM_CONTEXT_MENU")
+	WidgetPlacement_IM_NAVIGATION         = WidgetPlacement("IM_NAVIGATION")
+	WidgetPlacement_IMMOBILE_CONTEXT_MENU = WidgetPlacement("IMMOBILE_CONTEXT_MENU")
+)
+
+func (WidgetPlacement) ElementType() reflect.Type {
+	return reflect.TypeOf((*WidgetPlacement)(nil)).Elem()
+}
+
+func (e WidgetPlacement) ToWidgetPlacementOutput() WidgetPlacementOutput {
+	return pulumi.ToOutput(e).(WidgetPlacementOutput)
+}
+
+func (e WidgetPlacement) ToWidgetPlacementOutputWithContext(ctx context.Context) WidgetPlacementOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(WidgetPlacementOutput)
+}
+
+func (e WidgetPlacement) ToWidgetPlacementPtrOutput() WidgetPlacementPtrOutput {
+	return e.ToWidgetPlacementPtrOutputWithContext(context.Background())
+}
+
+func (e WidgetPlacement) ToWidgetPlacementPtrOutputWithContext(ctx context.Context) WidgetPlacementPtrOutput {
+	return WidgetPlacement(e).ToWidgetPlacementOutputWithContext(ctx).ToWidgetPlacementPtrOutputWithContext(ctx)
+}
+
+func (e WidgetPlacement) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e WidgetPlacement) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e WidgetPlacement) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e WidgetPlacement) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type WidgetPlacementOutput struct{ *pulumi.OutputState }
+
+func (WidgetPlacementOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*WidgetPlacement)(nil)).Elem()
+}
+
+func (o WidgetPlacementOutput) ToWidgetPlacementOutput() WidgetPlacementOutput {
+	return o
+}
+
+func (o WidgetPlacementOutput) ToWidgetPlacementOutputWithContext(ctx context.Context) WidgetPlacementOutput {
+	return o
+}
+
+func (o WidgetPlacementOutput) ToWidgetPlacementPtrOutput() WidgetPlacementPtrOutput {
+	return o.ToWidgetPlacementPtrOutputWithContext(context.Background())
+}
+
+func (o WidgetPlacementOutput) ToWidgetPlacementPtrOutputWithContext(ctx context.Context) WidgetPlacementPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v WidgetPlacement) *WidgetPlacement {
+		return &v
+	}).(WidgetPlacementPtrOutput)
+}
+
+func (o WidgetPlacementOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o WidgetPlacementOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e WidgetPlacement) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o WidgetPlacementOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o WidgetPlacementOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e WidgetPlacement) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type WidgetPlacementPtrOutput struct{ *pulumi.OutputState }
+
+func (WidgetPlacementPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**WidgetPlacement)(nil)).Elem()
+}
+
+func (o WidgetPlacementPtrOutput) ToWidgetPlacementPtrOutput() WidgetPlacementPtrOutput {
+	return o
+}
+
+func (o WidgetPlacementPtrOutput) ToWidgetPlacementPtrOutputWithContext(ctx context.Context) WidgetPlacementPtrOutput {
+	return o
+}
+
+func (o WidgetPlacementPtrOutput) Elem() WidgetPlacementOutput {
+	return o.ApplyT(func(v *WidgetPlacement) WidgetPlacement {
+		if v != nil {
+			return *v
+		}
+		var ret WidgetPlacement
+		return ret
+	}).(WidgetPlacementOutput)
+}
+
+func (o WidgetPlacementPtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o WidgetPlacementPtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *WidgetPlacement) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// WidgetPlacementInput is an input type that accepts values of the WidgetPlacement enum
+// A concrete instance of `WidgetPlacementInput` can be one of the following:
+//
+//	WidgetPlacement_IM_TEXTAREA
+//	WidgetPlacement_IM_SIDEBAR
+//	WidgetPlacement_IM_CONTEXT_MENU
+//	WidgetPlacement_IM_NAVIGATION
+//	WidgetPlacement_IMMOBILE_CONTEXT_MENU
+type WidgetPlacementInput interface {
+	pulumi.Input
+
+	ToWidgetPlacementOutput() WidgetPlacementOutput
+	ToWidgetPlacementOutputWithContext(context.Context) WidgetPlacementOutput
+}
+
+var widgetPlacementPtrType = reflect.TypeOf((**WidgetPlacement)(nil)).Elem()
+
+type WidgetPlacementPtrInput interface {
+	pulumi.Input
+
+	ToWidgetPlacementPtrOutput() WidgetPlacementPtrOutput
+	ToWidgetPlacementPtrOutputWithContext(context.Context) WidgetPlacementPtrOutput
+}
+
+type widgetPlacementPtr string
+
+func WidgetPlacementPtr(v string) WidgetPlacementPtrInput {
+	return (*widgetPlacementPtr)(&v)
+}
+
+func (*widgetPlacementPtr) ElementType() reflect.Type {
+	return widgetPlacementPtrType
+}
+
+func (in *widgetPlacementPtr) ToWidgetPlacementPtrOutput() WidgetPlacementPtrOutput {
+	return pulumi.ToOutput(in).(WidgetPlacementPtrOutput)
+}
+
+func (in *widgetPlacementPtr) ToWidgetPlacementPtrOutputWithContext(ctx context.Context) WidgetPlacementPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(WidgetPlacementPtrOutput)
+}
+
 type WidgetRole string
 
 const (
@@ -1485,6 +1656,8 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*WidgetContextInput)(nil)).Elem(), WidgetContext("ALL"))
 	pulumi.RegisterInputType(reflect.TypeOf((*WidgetContextPtrInput)(nil)).Elem(), WidgetContext("ALL"))
 	pulumi.RegisterInputType(reflect.TypeOf((*WidgetContextArrayInput)(nil)).Elem(), WidgetContextArray{})
+	pulumi.RegisterInputType(reflect.TypeOf((*WidgetPlacementInput)(nil)).Elem(), WidgetPlacement("IM_TEXTAREA"))
+	pulumi.RegisterInputType(reflect.TypeOf((*WidgetPlacementPtrInput)(nil)).Elem(), WidgetPlacement("IM_TEXTAREA"))
 	pulumi.RegisterInputType(reflect.TypeOf((*WidgetRoleInput)(nil)).Elem(), WidgetRole("USER"))
 	pulumi.RegisterInputType(reflect.TypeOf((*WidgetRolePtrInput)(nil)).Elem(), WidgetRole("USER"))
 	pulumi.RegisterOutputType(BotPropertiesColorOutput{})
@@ -1502,6 +1675,8 @@ func init() {
 	pulumi.RegisterOutputType(WidgetContextOutput{})
 	pulumi.RegisterOutputType(WidgetContextPtrOutput{})
 	pulumi.RegisterOutputType(WidgetContextArrayOutput{})
+	pulumi.RegisterOutputType(WidgetPlacementOutput{})
+	pulumi.RegisterOutputType(WidgetPlacementPtrOutput{})
 	pulumi.RegisterOutputType(WidgetRoleOutput{})
 	pulumi.RegisterOutputType(WidgetRolePtrOutput{})
 }

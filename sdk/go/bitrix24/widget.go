@@ -45,7 +45,7 @@ type Widget struct {
 	// a Font Awesome 4 icon such as "fa-paperclip", at most 50 characters; required for IM_TEXTAREA, IM_SIDEBAR and IM_NAVIGATION, not taken by the others.
 	IconName pulumi.StringPtrOutput `pulumi:"iconName"`
 	// where the widget appears: "IM_TEXTAREA" (app panel above the message box), "IM_SIDEBAR" (applications block of the chat sidebar), "IM_CONTEXT_MENU" (a message's "More" menu), "IM_NAVIGATION" (messenger navigation) or "IMMOBILE_CONTEXT_MENU" (apps menu of a mobile chat). Changing it replaces the widget.
-	Placement pulumi.StringOutput `pulumi:"placement"`
+	Placement WidgetPlacementOutput `pulumi:"placement"`
 	// "USER" (everyone, default) or "ADMIN" (portal administrators only).
 	Role WidgetRolePtrOutput `pulumi:"role"`
 	// the label, in the portal's language; give either `title` or `translations`, not both (with translations the portal ignores the title).
@@ -125,7 +125,7 @@ type widgetArgs struct {
 	// a Font Awesome 4 icon such as "fa-paperclip", at most 50 characters; required for IM_TEXTAREA, IM_SIDEBAR and IM_NAVIGATION, not taken by the others.
 	IconName *string `pulumi:"iconName"`
 	// where the widget appears: "IM_TEXTAREA" (app panel above the message box), "IM_SIDEBAR" (applications block of the chat sidebar), "IM_CONTEXT_MENU" (a message's "More" menu), "IM_NAVIGATION" (messenger navigation) or "IMMOBILE_CONTEXT_MENU" (apps menu of a mobile chat). Changing it replaces the widget.
-	Placement string `pulumi:"placement"`
+	Placement WidgetPlacement `pulumi:"placement"`
 	// "USER" (everyone, default) or "ADMIN" (portal administrators only).
 	Role *WidgetRole `pulumi:"role"`
 	// the label, in the portal's language; give either `title` or `translations`, not both (with translations the portal ignores the title).
@@ -155,7 +155,7 @@ type WidgetArgs struct {
 	// a Font Awesome 4 icon such as "fa-paperclip", at most 50 characters; required for IM_TEXTAREA, IM_SIDEBAR and IM_NAVIGATION, not taken by the others.
 	IconName pulumi.StringPtrInput
 	// where the widget appears: "IM_TEXTAREA" (app panel above the message box), "IM_SIDEBAR" (applications block of the chat sidebar), "IM_CONTEXT_MENU" (a message's "More" menu), "IM_NAVIGATION" (messenger navigation) or "IMMOBILE_CONTEXT_MENU" (apps menu of a mobile chat). Changing it replaces the widget.
-	Placement pulumi.StringInput
+	Placement WidgetPlacementInput
 	// "USER" (everyone, default) or "ADMIN" (portal administrators only).
 	Role WidgetRolePtrInput
 	// the label, in the portal's language; give either `title` or `translations`, not both (with translations the portal ignores the title).
@@ -249,8 +249,8 @@ func (o WidgetOutput) IconName() pulumi.StringPtrOutput {
 }
 
 // where the widget appears: "IM_TEXTAREA" (app panel above the message box), "IM_SIDEBAR" (applications block of the chat sidebar), "IM_CONTEXT_MENU" (a message's "More" menu), "IM_NAVIGATION" (messenger navigation) or "IMMOBILE_CONTEXT_MENU" (apps menu of a mobile chat). Changing it replaces the widget.
-func (o WidgetOutput) Placement() pulumi.StringOutput {
-	return o.ApplyT(func(v *Widget) pulumi.StringOutput { return v.Placement }).(pulumi.StringOutput)
+func (o WidgetOutput) Placement() WidgetPlacementOutput {
+	return o.ApplyT(func(v *Widget) WidgetPlacementOutput { return v.Placement }).(WidgetPlacementOutput)
 }
 
 // "USER" (everyone, default) or "ADMIN" (portal administrators only).

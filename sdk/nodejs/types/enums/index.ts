@@ -98,6 +98,16 @@ export const WidgetContext = {
 
 export type WidgetContext = (typeof WidgetContext)[keyof typeof WidgetContext];
 
+export const WidgetPlacement = {
+    IM_TEXTAREA: "IM_TEXTAREA",
+    IM_SIDEBAR: "IM_SIDEBAR",
+    IM_CONTEXT_MENU: "IM_CONTEXT_MENU",
+    IM_NAVIGATION: "IM_NAVIGATION",
+    IMMOBILE_CONTEXT_MENU: "IMMOBILE_CONTEXT_MENU",
+} as const;
+
+export type WidgetPlacement = (typeof WidgetPlacement)[keyof typeof WidgetPlacement];
+
 export const WidgetRole = {
     USER: "USER",
     ADMIN: "ADMIN",
