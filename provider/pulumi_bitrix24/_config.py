@@ -185,8 +185,13 @@ _KEYS = {
 }
 
 
-SECRET_KEYS = ("webhookUrl", "clientId", "accessToken", "refreshToken", "oauthClientId", "oauthClientSecret")
-"""Settings that must be set with `pulumi config set --secret` (Settings.secrets keeps them out of messages)."""
+SECRET_SETTINGS = frozenset(
+    {"webhook_url", "client_id", "access_token", "refresh_token", "oauth_client_id", "oauth_client_secret"}
+)
+"""Settings that are credentials: set with `pulumi config set --secret`, secret in the plugin's schema, kept out of
+messages (Settings.secrets)."""
+SECRET_KEYS = tuple(key for field, key in _KEYS.items() if field in SECRET_SETTINGS)
+"""The config keys of SECRET_SETTINGS (`webhookUrl`, `clientId`, ...)."""
 
 
 def _shown(value: Any) -> str:

@@ -47,7 +47,7 @@ from pulumi.runtime.rpc import UNKNOWN
 from pulumi.runtime.settings import Settings
 from pulumi.runtime.settings import configure as configure_runtime
 
-from ._config import NAMESPACE, SettingsError
+from ._config import NAMESPACE, SECRET_SETTINGS, SettingsError
 from ._errors import OwnershipError
 from ._resource import BitrixProvider, FileLimit, file_base64, whole
 from ._schema import (
@@ -58,7 +58,6 @@ from ._schema import (
     MODULE,
     PACKAGE,
     SECRET_FIELDS,
-    SECRET_SETTINGS,
     camel,
     schema,
     snake,

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
-from ._config import _KEYS, NAMESPACE
+from ._config import _KEYS, NAMESPACE, SECRET_SETTINGS
 from ._resource import BitrixProvider
 from .bot import Bot, BotArgs, BotProperties, BotProvider
 from .bot_command import BotCommand, BotCommandArgs, BotCommandProvider, CommandTranslation
@@ -33,10 +33,6 @@ DERIVED = {"icon_sha256": "icon_path", "photo_sha256": "photo_path"}
 """Model fields that check derives from another input (the digest of a file), never declared: outputs only."""
 SECRET_FIELDS = frozenset({"hash"})
 """Inputs stored as secrets (ChatAppArgs: hash is "Stored as a secret")."""
-SECRET_SETTINGS = frozenset(
-    {"webhook_url", "client_id", "access_token", "refresh_token", "oauth_client_id", "oauth_client_secret"}
-)
-"""Provider settings that are credentials (DESIGN.md, Configuration)."""
 SETTING_DOCS = {
     "webhook_url": "incoming webhook base, https://<portal>/rest/<user_id>/<code>/ (env BITRIX24_WEBHOOK_URL)",
     "client_id": "CLIENT_ID that owns bots and apps in webhook mode, 1 to 40 characters (env BITRIX24_CLIENT_ID)",
