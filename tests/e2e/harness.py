@@ -58,6 +58,19 @@ class Run:
     def output(self) -> str:
         return self.stdout + self.stderr
 
+    def errors(self) -> str:
+        """The error diagnostics of a `--json` run, one per line: what a failed run's report must lead with, since a
+        CI log keeps only the head and the tail of the whole event stream."""
+        try:
+            docs = json_documents(self.stdout)
+        except ValueError:  # not a --json run
+            return ""
+        messages = []
+        for doc in docs:
+            events = doc.get("diagnostics") or [doc.get("diagnosticEvent") or {}]
+            messages += [str(e["message"]).strip() for e in events if e.get("severity") == "error"]
+        return "\n".join(f"error: {message}" for message in messages)
+
     def changes(self) -> dict[str, int]:
         """The operation counts of the run, e.g. {"same": 2} or {"create": 1, "update": 1}."""
         for doc in json_documents(self.stdout):
@@ -94,7 +107,7 @@ class Project:
         )
         run = Run(proc.returncode, proc.stdout, proc.stderr)
         if check and run.code != 0:
-            raise AssertionError(f"pulumi {' '.join(args)} failed ({run.code}):\n{run.output}")
+            raise AssertionError(f"pulumi {' '.join(args)} failed ({run.code}):\n{run.errors()}\n{run.output}")
         return run
 
     def program(self, source: str) -> None:
