@@ -131,6 +131,10 @@ class TokenRejectedError(AuthError):
     )
 
 
+class ImportRefusedError(ValueError):
+    """A `pulumi import` that cannot work, said as a message that names the way that does."""
+
+
 class OwnershipError(Bitrix24Error):
     hint = (
         "the object belongs to another REST application. Use the same bitrix24:clientId (or OAuth app) that created it."

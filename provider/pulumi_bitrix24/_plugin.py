@@ -55,8 +55,6 @@ from ._schema import (
     GET_BOT_COMMANDS,
     GET_WIDGETS,
     KINDS,
-    MODULE,
-    PACKAGE,
     SECRET_FIELDS,
     camel,
     schema,
@@ -82,22 +80,6 @@ FILES: dict[str, tuple[tuple[str, ...], str, str, FileLimit]] = {
 """A file argument per resource (where it sits, its path input, the input holding its content, its size limit):
 the dynamic front end reads the file in the program, the plugin in check."""
 _PATH = re.compile(r"^([a-z][a-z0-9_]*)((?:\.[a-z][a-z0-9_]*|\[\d+\])*): ")
-
-
-WIDGET = f"{PACKAGE}:{MODULE}:Widget"
-NOT_IMPORTABLE = {
-    "Bot": "cannot be imported: the REST API does not read a bot's event handler URLs back "
-    "(imbot.v2.Bot.get), so its inputs cannot be rebuilt. Declare it with its handlers and adopt: true instead",
-    "BotCommand": "cannot be imported: the REST API does not read a command's handler URL back "
-    "(imbot.v2.Command.list). Declare it and set adopt: true instead",
-    "ChatApp": "cannot be imported: the REST API has no method that reads a chat app. Declare it: its first "
-    "`pulumi up` takes over the app with that bot and code",
-}
-"""Why a resource cannot be rebuilt from its id alone, and what works instead."""
-
-
-class ImportRefusedError(ValueError):
-    """A `pulumi import` that cannot work, said as a message (an expected failure)."""
 
 
 class LookupRefusedError(Exception):
@@ -332,33 +314,18 @@ class Bitrix24Provider(Provider):
         return UpdateResponse(wrapped_map(result.outs or {}, secrets))
 
     async def read(self, request: ReadRequest) -> ReadResponse:
-        """Refresh: what the portal holds now; a gone object leaves the state."""
+        """Refresh: what the portal holds now; a gone object leaves the state. Import (no state yet): the object
+        rebuilt from its id alone."""
         core = self.core(request.type)
+        if not request.properties:
+            found = await self.run(core.imported, request.resource_id)
+            return ReadResponse(found.id, wrapped_map(found.outs or {}, set()), wrapped_map(found.inputs or {}, set()))
         props, secrets = plain_map(request.properties), secret_keys(request.properties)
-        importing = not props
-        if importing:
-            props = self.imported(request.type, request.resource_id)
         result = await self.run(core.read, request.resource_id, props)
-        if result.id is None and importing:
-            raise ImportRefusedError(
-                f"the {core.describe(props)} is not on the portal; placement.get lists the widgets of this "
-                "application only, so a widget of another application cannot be imported"
-            )
         if result.id is None:
             return ReadResponse(None, {}, {})
         inputs = request.inputs if result.inputs is None else wrapped_map(result.inputs, secrets)
         return ReadResponse(result.id, wrapped_map(result.outs or {}, secrets), inputs)
-
-    def imported(self, token: str, resource_id: str) -> dict[str, Any]:
-        """Import: the engine gives the id alone, so read starts from what the id names. A widget's id is its
-        placement and handler (WidgetProvider.id_for), and placement.get tells the rest."""
-        if token != WIDGET:
-            raise ImportRefusedError(f"{self.names[token]}: {NOT_IMPORTABLE[self.names[token]]}")
-        placement, _, handler = resource_id.partition(" ")
-        if not handler:
-            raise ImportRefusedError(f"Widget: the id to import is the placement and the handler URL, e.g. "
-                                     f"'IM_TEXTAREA https://example.com/widget', got {resource_id!r}")  # fmt: skip
-        return {"placement": placement.upper(), "handler": handler}
 
     async def delete(self, request: DeleteRequest) -> None:
         core = self.core(request.type)

@@ -49,6 +49,7 @@ from ._errors import (
     Bitrix24Error,
     DuplicateError,
     ExistsError,
+    ImportRefusedError,
     NotCreatedError,
     NotFoundError,
     OutcomeUnknownError,
@@ -300,6 +301,12 @@ def _pydantic_failures(error: ValidationError) -> list[Failure]:
 Method = TypeVar("Method", bound=Callable[..., Any])
 
 
+IMPORT_HINT = (
+    ". The portal never reads it back: to import, give it in the `inputs` of an import file (`pulumi import "
+    "--file`), or add it to the generated code; the first `pulumi up` then sends it"
+)
+
+
 def operation(method: Method) -> Method:
     """Run a provider method as one resource operation of its portal's client (see Coalescer.operation); the
     portal is that of the resource's properties, the method's last mapping argument."""
@@ -339,6 +346,8 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
     is sent once and a lost answer is settled by looking the object up."""
     located: ClassVar[str] = "on the portal"
     """Where a lookup looks, for messages: "on the portal", "on the bot"."""
+    unread: ClassVar[tuple[str, ...]] = ()
+    """Inputs the REST API never reads back (handler URLs): an import cannot rebuild them."""
     lists_existing: ClassVar[bool] = True
     """Whether the portal can tell that an object exists (apps cannot be listed), which makes adoption explicit."""
     methods: ClassVar[tuple[str, str, str]]
@@ -430,6 +439,8 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
     # --- check -----------------------------------------------------------------------------------
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs, failures = self.rule_failures(news)
+        if olds and not olds.keys() & set(self.unread):  # olds as read back by `pulumi import`
+            failures = [(f, f"{r}{IMPORT_HINT}" if f in self.unread else r) for f, r in failures]
         inputs = stored_files(inputs)
         failures += self.settings_failures(news)
         if not failures:
@@ -735,3 +746,10 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
     def read_back(self, object_id: Id, props: dict[str, Any]) -> dict[str, Any] | None:
         """The stored outputs updated with whatever the portal can tell; None when the object is gone."""
         return props
+
+    # --- import ----------------------------------------------------------------------------------
+    def imported(self, import_id: str) -> ReadResult:
+        """`pulumi import`: the object an id names, rebuilt from the portal alone (the id the state keeps, the
+        outputs, the inputs). What the REST API cannot read back (handler URLs) is left out: an import file's
+        `inputs` may give it, and the first `pulumi up` sends it, since nothing can tell what the portal holds."""
+        raise ImportRefusedError(f"a {self.kind} cannot be imported")

@@ -13,13 +13,22 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 import pulumi
-from pulumi.dynamic import Resource
+from pulumi.dynamic import ReadResult, Resource
 from pydantic import AfterValidator, BaseModel, Field, StrictBool
 
-from ._errors import BOT_ID_ERROR, NotFoundError
+from ._errors import BOT_ID_ERROR, ImportRefusedError, NotFoundError
 from ._palette import HEX_COLOR
 from ._program import check_under_mocks, declare, fields_of, on_portal, portal_id, refuse_import, remember_bot, require
-from ._resource import BitrixProvider, Existing, Failure, FileLimit, document, flag, image_failures, read_file_base64
+from ._resource import (
+    BitrixProvider,
+    Existing,
+    Failure,
+    FileLimit,
+    document,
+    flag,
+    image_failures,
+    read_file_base64,
+)
 from ._rules import PRINTABLE, STRICT, HttpsUrl, OnPortal, Text, full_match
 
 Color = Literal[
@@ -181,6 +190,7 @@ class BotProvider(BitrixProvider[int]):
     replace_on = ("type", "openline")
     methods = ("imbot.register", "imbot.update", "imbot.unregister")
     id_param, id_output, not_found_code = "BOT_ID", "bot_id", BOT_ID_ERROR
+    unread = ("event_handler", *(f"event_{e}" for e in EVENTS))
 
     def cross_failures(self, values: dict[str, Any], unknown: set[str]) -> list[Failure]:
         failures: list[Failure] = []
@@ -275,6 +285,23 @@ class BotProvider(BitrixProvider[int]):
             "properties": properties,
             "ours": "moduleId" in bot,
         }
+
+    def imported(self, import_id: str) -> ReadResult:
+        """A bot of this application by its id: code, type, openline and the readable properties. imbot.v2 names
+        type H "bot", as B: it reads as B. The handler URLs are never read back."""
+        if not import_id.isdecimal() or int(import_id) < 1:
+            raise ImportRefusedError(f"the id to import is a bot id, a whole number such as 27; got {import_id!r}")
+        bot_id = int(import_id)
+        found = self.lookup({}, None, bot_id)
+        if found is None:
+            raise ImportRefusedError(f"the portal has no bot with id {bot_id}")
+        if not found.pop("ours"):
+            raise ImportRefusedError(
+                f"bot {bot_id} (code {found['code']!r}) belongs to another application (another bitrix24:clientId "
+                "or OAuth app): import it with the credentials that created it"
+            )
+        inputs = {k: v for k, v in found.items() if k != "bot_id"}
+        return ReadResult(str(bot_id), {**inputs, "bot_id": bot_id, "adopted": False}, inputs)
 
 
 def _user_of(found: dict[str, Any], object_id: int) -> dict[str, Any]:

@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import pulumi
-from pulumi.dynamic import Resource
+from pulumi.dynamic import ReadResult, Resource
 from pydantic import StrictBool
 
 from ._errors import (
     COMMAND_ID_ERROR,
+    ImportRefusedError,
     NotFoundError,
+    OwnershipError,
     with_detail,
 )
 from ._program import (
@@ -123,6 +125,7 @@ class BotCommandProvider(BitrixProvider[int]):
     replace_on = ("bot_id", "common")
     methods = ("imbot.command.register", "imbot.command.update", "imbot.command.unregister")
     id_param, id_output, not_found_code = "COMMAND_ID", "command_id", COMMAND_ID_ERROR
+    unread = ("event_command_add",)
     idempotent = False  # a repeated imbot.command.register makes a second command
     located = "on the bot"
 
@@ -192,6 +195,35 @@ class BotCommandProvider(BitrixProvider[int]):
             "hidden": bool(found["hidden"]),
             "extranet_support": bool(found["extranetSupport"]),
         }
+
+    def imported(self, import_id: str) -> ReadResult:
+        """A command by its bot and its id ("27/5": imbot.v2.Command.list needs the bot): name and flags, and the
+        title and params in the portal's language, the only ones the portal reads back (the bot's `language`). The
+        handler URL is never read back."""
+        ids = re.fullmatch(r"([1-9]\d*)/([1-9]\d*)", import_id)
+        if ids is None:
+            raise ImportRefusedError(f"the id to import is the bot id and the command id, e.g. 27/5; got {import_id!r}")
+        bot_id, command_id = int(ids[1]), int(ids[2])
+        try:
+            commands = self.lookup({}, bot_id)
+        except OwnershipError:
+            raise ImportRefusedError(
+                f"bot {bot_id} belongs to another application (another bitrix24:clientId or OAuth app): import "
+                "its commands with the credentials that created it"
+            ) from None
+        if commands is None:
+            raise ImportRefusedError(f"the portal has no bot with id {bot_id}")
+        found = next((c for c in commands if c["command_id"] == command_id), None)
+        if found is None:
+            raise ImportRefusedError(f"bot {bot_id} has no command with id {command_id} on the portal")
+        title, params = found.pop("title"), found.pop("params")
+        inputs = {k: v for k, v in found.items() if k != "command_id"}
+        if title:
+            language = self.client({}).call("imbot.v2.Bot.get", {"botId": bot_id})["bot"]["language"]
+            translation = {"language_id": language, "title": title, **({"params": params} if params else {})}
+            inputs["translations"] = [translation]
+        inputs["bot_id"] = bot_id
+        return ReadResult(str(command_id), {**inputs, "command_id": command_id, "adopted": False}, inputs)
 
 
 class BotCommand(Resource, module="bitrix24", name="BotCommand"):

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import pulumi
-from pulumi.dynamic import Resource
+from pulumi.dynamic import ReadResult, Resource
 from pydantic import AfterValidator, Field, StrictBool
 
 from ._batching import Ref, SubCall
-from ._errors import CHAT_APP_ID_ERROR, AppGoneError, NotFoundError
+from ._errors import CHAT_APP_ID_ERROR, AppGoneError, ImportRefusedError, NotFoundError
 from ._program import (
     check_under_mocks,
     declare,
@@ -209,6 +209,12 @@ class ChatAppProvider(BitrixProvider[int]):
     lists_existing = False
     methods = ("imbot.app.register", "imbot.app.update", "imbot.app.unregister")
     id_param, id_output, not_found_code = "APP_ID", "app_id", CHAT_APP_ID_ERROR
+
+    def imported(self, import_id: str) -> ReadResult:
+        raise ImportRefusedError(
+            "a chat app cannot be imported: the REST API has no method that reads one. Declare it with adopt: its "
+            "first `pulumi up` takes over the app with that bot and code"
+        )
 
     def cross_failures(self, values: dict[str, Any], unknown: set[str]) -> list[Failure]:
         if unknown & {"iframe", *JS_KIND}:

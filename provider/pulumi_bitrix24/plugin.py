@@ -15,7 +15,8 @@ import grpc  # type: ignore[import-untyped]  # no stubs; only StatusCode is used
 from pulumi.provider.experimental import server
 
 from ._diagnostics import EXPECTED
-from ._plugin import Bitrix24Provider, ImportRefusedError
+from ._errors import ImportRefusedError
+from ._plugin import Bitrix24Provider
 
 RPCS = ("CheckConfig", "DiffConfig", "Configure", "Check", "Diff", "Create", "Update", "Read", "Delete", "Invoke")
 Handler = Callable[[Any, Any, Any], Awaitable[Any]]

@@ -15,12 +15,12 @@ from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 
 import pulumi
-from pulumi.dynamic import Resource
+from pulumi.dynamic import ReadResult, Resource
 from pydantic import AfterValidator, BeforeValidator, Field, StrictBool
 
 from ._batching import SubCall
 from ._config import SettingsError
-from ._errors import Bitrix24Error, ExistsError, InvalidRequestError, with_detail
+from ._errors import Bitrix24Error, ExistsError, ImportRefusedError, InvalidRequestError, with_detail
 from ._program import check_under_mocks, declare, entries, fields_of, on_portal, refuse_import, require
 from ._resource import BitrixProvider, Existing, Failure, document, flag, is_unknown
 from ._rules import (
@@ -378,6 +378,24 @@ class WidgetProvider(BitrixProvider[str]):
             current["title"] = found.get("title") or ""
             if found.get("description"):
                 current["description"] = found["description"]
+        return current
+
+    def imported(self, import_id: str) -> ReadResult:
+        """A widget of this application by its id, the placement and the handler (id_for): placement.get tells
+        the rest, and lists this application's widgets only."""
+        placement, _, handler = import_id.partition(" ")
+        if not handler:
+            raise ImportRefusedError(
+                f"the id to import is the placement and the handler URL, e.g. 'IM_TEXTAREA https://example.com/"
+                f"widget'; got {import_id!r}"
+            )
+        props = {"placement": placement.upper(), "handler": handler}
+        current = self.read(import_id, props)
+        if current.id is None:
+            raise ImportRefusedError(
+                f"the {self.describe(props)} is not on the portal; placement.get lists the widgets of this "
+                "application only, so a widget of another application cannot be imported"
+            )
         return current
 
     @staticmethod

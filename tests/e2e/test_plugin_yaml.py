@@ -261,9 +261,73 @@ def test_a_widget_bound_by_hand_is_imported_and_its_generated_code_changes_nothi
     project.cli("preview", "--expect-no-changes")
     assert emulator.writes("") == []
 
-    refused = project.cli("import", "bitrix24:index:Bot", "someBot", "1", "--yes", check=False)
+
+def test_a_bot_and_its_command_made_by_hand_are_imported_their_handlers_given_in_the_import_file(
+    yaml_project: YamlFactory, emulator: EmulatorControl
+) -> None:
+    """The REST API reads a bot and a command back, but not their handler URLs: the import file gives them (its
+    `inputs`), and since nothing can tell that the portal holds those, the first `up` sends them once."""
+    project = yaml_project(EMPTY, emulator)
+    profile = {"NAME": "By hand", "COLOR": "AQUA", "WORK_POSITION": "Helper"}
+    bot_id = emulator.call("imbot.register", CODE="byhand", EVENT_HANDLER="https://example.com/bot", PROPERTIES=profile)
+    command_id = emulator.make_command(bot_id["result"], "help")
+    bot_id = bot_id["result"]
+    alone = project.cli("import", "bitrix24:index:Bot", "alone", str(bot_id), "--preview-only")  # no import file
+    assert (
+        "property eventMessageAdd value {<nil>} has a problem: is required unless event_handler is set. The "
+        "portal never reads it back: to import, give it in the `inputs` of an import file" in alone.output
+    )
+    imports = [
+        ("Bot", "byHand", str(bot_id), {"eventHandler": "https://example.com/bot"}),
+        ("BotCommand", "help", f"{bot_id}/{command_id}", {"eventCommandAdd": "https://example.com/by-hand"}),
+    ]
+    spec = [{"type": f"bitrix24:index:{t}", "name": n, "id": i, "inputs": given} for t, n, i, given in imports]
+    (project.root / "imports.json").write_text(json.dumps({"resources": spec}))
+    project.cli("import", "--file", "imports.json", "--yes", "--out", "imported.yaml")
+    generated = (project.root / "imported.yaml").read_text()
+    for line in ["code: byhand", "color: AQUA", "workPosition: Helper", "eventHandler: https://example.com/bot",
+                 "command: help", "title: By hand", "eventCommandAdd: https://example.com/by-hand"]:  # fmt: skip
+        assert line in generated, generated
+    assert {r["id"] for r in project.resources() if r["type"].startswith("bitrix24:index:")} == {
+        str(bot_id),
+        str(command_id),
+    }
+    (project.root / "Pulumi.yaml").write_text((project.root / "Pulumi.yaml").read_text() + generated)
+    emulator.clear_journal()
+    preview = project.preview()
+    assert emulator.writes("") == []
+    assert preview.changes() == {"update": 2, "same": 1}, preview.output  # the handlers: unread, so sent once
+    assert project.up().changes() == {"update": 2, "same": 1}
+    assert sorted(emulator.writes()) == ["imbot.command.update", "imbot.update"]
+    [bot] = emulator.state()["bots"]
+    assert (bot["ID"], bot["PROPERTIES"]["NAME"], bot["PROPERTIES"]["COLOR"]) == (bot_id, "By hand", "AQUA")
+    project.cli("preview", "--expect-no-changes")
+    assert_state_matches_portal(project, emulator)
+
+
+@pytest.mark.parametrize(
+    ("kind", "import_id", "refusal"),
+    [
+        ("Bot", "{other}", "bot {other} (code 'theirs') belongs to another application"),
+        ("Bot", "999", "the portal has no bot with id 999"),
+        ("BotCommand", "{other}/1", "bot {other} belongs to another application"),
+        ("BotCommand", "{ours}/999", "bot {ours} has no command with id 999 on the portal"),
+        ("ChatApp", "1", "a chat app cannot be imported: the REST API has no method that reads one"),
+    ],
+)
+def test_an_import_the_portal_cannot_serve_is_refused_naming_why(
+    yaml_project: YamlFactory, emulator: EmulatorControl, kind: str, import_id: str, refusal: str
+) -> None:
+    project = yaml_project(EMPTY, emulator)
+    ids = {"ours": emulator.make_bot("ours")}
+    theirs = emulator.call("imbot.register", CLIENT_ID="another-app", CODE="theirs", EVENT_HANDLER="https://e.com/b",
+                           PROPERTIES={"NAME": "Theirs"})  # fmt: skip
+    ids["other"] = theirs["result"]
+    refused = project.cli("import", f"bitrix24:index:{kind}", "it", import_id.format(**ids), "--yes", check=False)
     assert refused.code != 0
-    assert "Bot: cannot be imported: the REST API does not read a bot's event handler URLs back" in refused.output
+    assert refusal.format(**ids) in refused.output, refused.output
+    assert "Traceback" not in refused.output
+    assert [r for r in project.resources() if r["type"].startswith("bitrix24:")] == []
 
 
 def test_yaml_widgets_example_lists_the_bound_widget_as_the_portal_holds_it(

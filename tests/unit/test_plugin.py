@@ -24,8 +24,8 @@ from pulumi.provider.experimental.provider import (
 from pulumi.runtime.proto.provider_pb2 import DiffResponse as DiffResponseProto
 from pydantic import BaseModel
 
-from pulumi_bitrix24._errors import OwnershipError
-from pulumi_bitrix24._plugin import Bitrix24Provider, ImportRefusedError, failure, plain, wrapped
+from pulumi_bitrix24._errors import ImportRefusedError, OwnershipError
+from pulumi_bitrix24._plugin import Bitrix24Provider, failure, plain, wrapped
 from pulumi_bitrix24._schema import (
     DERIVED,
     FRONT_END_ONLY,
@@ -309,14 +309,22 @@ def test_get_widgets_names_the_placement_or_the_configuration(plugin: Bitrix24Pr
         asyncio.run(plugin.invoke(InvokeRequest("bitrix24:index:getChats", {})))
 
 
-def test_import_starts_a_widget_from_its_id_and_refuses_what_cannot_be_read_back(plugin: Bitrix24Provider) -> None:
-    widget = plugin.imported("bitrix24:index:Widget", "im_textarea https://example.com/w?a=1")
-    assert widget == {"placement": "IM_TEXTAREA", "handler": "https://example.com/w?a=1"}
-    with pytest.raises(ImportRefusedError, match="the id to import is the placement and the handler URL"):
-        plugin.imported("bitrix24:index:Widget", "IM_TEXTAREA")
-    for kind, why in [("Bot", "event handler URLs"), ("BotCommand", "handler URL"), ("ChatApp", "no method")]:
-        with pytest.raises(ImportRefusedError, match=f"{kind}: cannot be imported: .*{why}"):
-            plugin.imported(f"bitrix24:index:{kind}", "5")
+@pytest.mark.parametrize(
+    ("kind", "import_id", "why"),
+    [
+        ("Widget", "IM_TEXTAREA", "the id to import is the placement and the handler URL"),
+        ("Bot", "support", "the id to import is a bot id, a whole number such as 27; got 'support'"),
+        ("Bot", "0", "the id to import is a bot id"),
+        ("BotCommand", "5", "the id to import is the bot id and the command id, e.g. 27/5; got '5'"),
+        ("BotCommand", "27/help", "the id to import is the bot id and the command id"),
+        ("ChatApp", "5", "a chat app cannot be imported: the REST API has no method that reads one"),
+    ],
+)
+def test_an_import_id_of_the_wrong_form_is_refused_before_any_request(
+    plugin: Bitrix24Provider, kind: str, import_id: str, why: str
+) -> None:
+    with pytest.raises(ImportRefusedError, match=re.escape(why)):
+        plugin.core(f"bitrix24:index:{kind}").imported(import_id)
 
 
 def test_a_mistyped_config_key_is_named_with_the_key_it_probably_means() -> None:
