@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from pulumi_bitrix24.emulator import Emulator
 
 from .harness import REPO, TS_EXAMPLE, EmulatorControl, Project, offline_env, pulumi_bin_dir
+from .plugin_harness import EXAMPLE, HASH, YamlFactory, YamlProject, yaml_host_dir
 
 ProjectFactory = Callable[..., Project]
 
@@ -60,3 +62,34 @@ def new_project(tmp_path: Path, pulumi_bin: Path, pulumi_home: Path, emulator: E
         return project
 
     return make
+
+
+@pytest.fixture(scope="session")
+def yaml_host() -> Path:
+    return yaml_host_dir()
+
+
+@pytest.fixture
+def yaml_project(tmp_path: Path, pulumi_bin: Path, pulumi_home: Path, yaml_host: Path) -> YamlFactory:
+    """A YAML project whose default provider is configured for `portal` (its webhook, unless told not to)."""
+
+    def make(program: str, portal: EmulatorControl, webhook: bool = True, folder: Path = EXAMPLE) -> YamlProject:
+        env = offline_env(pulumi_bin, pulumi_home, tmp_path / "backend", portal.info.ca_bundle)
+        env["PATH"] = f"{yaml_host}{os.pathsep}{env['PATH']}"
+        (tmp_path / "backend").mkdir(exist_ok=True)
+        project = YamlProject(tmp_path / "yaml", env, program, folder)
+        if webhook:
+            project.config("bitrix24:webhookUrl", portal.info.webhook_url, secret=True)
+            project.config("bitrix24:clientId", portal.info.client_id, secret=True)
+        project.config("frameHash", HASH, secret=True)
+        return project
+
+    return make
+
+
+@pytest.fixture(scope="module")
+def two_portals(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, EmulatorControl]]:
+    emulator = Emulator(tmp_path_factory.mktemp("two-portals"), plan="unlimited", portals=("acme", "globex"))
+    emulator.start()
+    yield {name: EmulatorControl(portal) for name, portal in emulator.portals.items()}
+    emulator.stop()

@@ -11,7 +11,7 @@ from pulumi_bitrix24._schema import snake
 
 from .conftest import ProjectFactory
 from .harness import EmulatorControl, Project, first_error
-from .test_plugin_yaml import PLUGIN_PATH, YamlFactory, yaml_host, yaml_project  # noqa: F401 (fixtures)
+from .plugin_harness import PLUGIN_PATH, YamlFactory
 
 HANDLER = "https://example.com/twin/events"
 BAD_HANDLER = "http://example.com/twin/events"
@@ -141,7 +141,7 @@ def scenario(project: Project, emulator: EmulatorControl, client_id: str) -> dic
 
 def test_python_classes_and_yaml_plugin_do_the_same(
     new_project: ProjectFactory,
-    yaml_project: YamlFactory,  # noqa: F811 (the fixture imported above)
+    yaml_project: YamlFactory,
     emulator: EmulatorControl,
 ) -> None:
     python = new_project("python")

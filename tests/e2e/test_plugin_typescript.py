@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from .harness import REPO, TS_EXAMPLE, VENV, EmulatorControl, Project, offline_env
-from .test_plugin_yaml import HASH, PLUGIN_PATH, assert_state_matches_portal, by_type
-from .test_stack_truth import portal_ids
+from .harness import REPO, TS_EXAMPLE, VENV, EmulatorControl, Project, offline_env, portal_ids
+from .plugin_harness import HASH, PLUGIN_PATH, assert_state_matches_portal, by_type
 
 
 @pytest.fixture(scope="session")

@@ -4,103 +4,24 @@ real CLI and the YAML language host, against the emulator."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from pulumi_bitrix24._schema import schema
-from pulumi_bitrix24.emulator import Emulator
 
-from .harness import REPO, VENV, EmulatorControl, Project, first_error, json_documents, offline_env
-from .test_stack_truth import portal_ids, stack_ids
-
-EXAMPLE = REPO / "examples" / "yaml-quickstart"
-WIDGETS_EXAMPLE = REPO / "examples" / "yaml-widgets"
-HASH = "0123456789abcdef0123456789abcdef"
-COMMAND_FLAGS = {"common": "COMMON", "hidden": "HIDDEN", "extranetSupport": "EXTRANET_SUPPORT"}
-
-
-def yaml_host_dir() -> Path:
-    """The YAML language host: $PULUMI_YAML_BIN, else whatever scripts/install-pulumi-yaml provides."""
-    if os.environ.get("PULUMI_YAML_BIN"):
-        return Path(os.environ["PULUMI_YAML_BIN"])
-    script = REPO / "scripts" / "install-pulumi-yaml"
-    out = subprocess.run([str(script)], check=True, capture_output=True, text=True)
-    return Path(out.stdout.strip().splitlines()[-1])
-
-
-@pytest.fixture(scope="session")
-def yaml_host() -> Path:
-    return yaml_host_dir()
-
-
-PLUGIN_PATH = "path: ../../.venv/bin"
-
-
-class YamlProject(Project):
-    """A YAML project folder: an example's files with `program` as its Pulumi.yaml."""
-
-    def __init__(self, root: Path, env: dict[str, str], program: str, folder: Path = EXAMPLE) -> None:
-        shutil.copytree(folder, root)
-        (root / "Pulumi.yaml").write_text(program.replace(PLUGIN_PATH, f"path: {VENV / 'bin'}"))
-        self.root, self.env = root, env
-        self.cli("stack", "init", "dev")
-
-
-def example(edit: tuple[str, str] = ("", ""), folder: Path = EXAMPLE) -> str:
-    """A YAML example as the README shows it, with one text replaced."""
-    program = (folder / "Pulumi.yaml").read_text()
-    assert PLUGIN_PATH in program and edit[0] in program
-    return program.replace(edit[0], edit[1]) if edit[0] else program
-
-
-YamlFactory = Callable[..., YamlProject]
-
-
-@pytest.fixture
-def yaml_project(tmp_path: Path, pulumi_bin: Path, pulumi_home: Path, yaml_host: Path) -> YamlFactory:
-    """A YAML project whose default provider is configured for `portal` (its webhook, unless told not to)."""
-
-    def make(program: str, portal: EmulatorControl, webhook: bool = True, folder: Path = EXAMPLE) -> YamlProject:
-        env = offline_env(pulumi_bin, pulumi_home, tmp_path / "backend", portal.info.ca_bundle)
-        env["PATH"] = f"{yaml_host}{os.pathsep}{env['PATH']}"
-        (tmp_path / "backend").mkdir(exist_ok=True)
-        project = YamlProject(tmp_path / "yaml", env, program, folder)
-        if webhook:
-            project.config("bitrix24:webhookUrl", portal.info.webhook_url, secret=True)
-            project.config("bitrix24:clientId", portal.info.client_id, secret=True)
-        project.config("frameHash", HASH, secret=True)
-        return project
-
-    return make
-
-
-def by_type(project: Project, kind: str) -> list[dict[str, Any]]:
-    return [r["outputs"] for r in project.resources() if r["type"] == f"bitrix24:index:{kind}"]
-
-
-def assert_state_matches_portal(project: Project, emulator: EmulatorControl) -> None:
-    """Side by side: every object of the stack is on the portal with the values the stack holds, and no other."""
-    assert stack_ids(project) == portal_ids(emulator)
-    portal = emulator.state()
-    bots = {b["ID"]: b for b in portal["bots"]}
-    for bot in by_type(project, "Bot"):
-        found = bots[bot["botId"]]
-        assert (found["CODE"], found["PROPERTIES"]["NAME"]) == (bot["code"], bot["properties"]["name"])
-    commands = {c["ID"]: c for c in portal["commands"]}
-    for command in by_type(project, "BotCommand"):
-        found = commands[command["commandId"]]
-        assert (found["BOT_ID"], found["COMMAND"]) == (command["botId"], command["command"])
-    apps = {a["ID"]: a for a in portal["apps"]}
-    for app in by_type(project, "ChatApp"):
-        found = apps[app["appId"]]
-        assert (found["BOT_ID"], found["CODE"]) == (app["botId"], app["code"])
-        assert (found["JS_PARAM"] or None, found["IFRAME"] or None) == (app.get("jsParam"), app.get("iframe"))
+from .harness import VENV, EmulatorControl, first_error, json_documents, offline_env, portal_ids
+from .plugin_harness import (
+    COMMAND_FLAGS,
+    HASH,
+    PLUGIN_PATH,
+    WIDGETS_EXAMPLE,
+    YamlFactory,
+    assert_state_matches_portal,
+    by_type,
+    example,
+)
 
 
 def test_yaml_quickstart_preview_up_refresh_destroy(yaml_project: YamlFactory, emulator: EmulatorControl) -> None:
@@ -195,14 +116,6 @@ resources:
     options:
       provider: ${{globex}}
 """
-
-
-@pytest.fixture(scope="module")
-def two_portals(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, EmulatorControl]]:
-    emulator = Emulator(tmp_path_factory.mktemp("two-portals"), plan="unlimited", portals=("acme", "globex"))
-    emulator.start()
-    yield {name: EmulatorControl(portal) for name, portal in emulator.portals.items()}
-    emulator.stop()
 
 
 def test_an_explicit_provider_manages_a_second_portal_and_rotates_in_place(

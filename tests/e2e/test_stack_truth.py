@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from .conftest import ProjectFactory
-from .harness import EmulatorControl, Project
+from .harness import EmulatorControl, Project, portal_ids, stack_ids
 
 STACK = """
 import pulumi
@@ -41,23 +41,6 @@ def stack_program(**overrides: str) -> str:
         "command_opts": "",
     }
     return STACK.format(**{**values, **overrides})
-
-
-def portal_ids(emulator: EmulatorControl) -> dict[str, list[int]]:
-    """The ids of every bot, app and command on the portal."""
-    state = emulator.state()
-    return {kind: sorted(o["ID"] for o in state[kind]) for kind in ("bots", "apps", "commands")}
-
-
-def stack_ids(project: Project) -> dict[str, list[int]]:
-    """The ids the stack's state holds, by the same kinds."""
-    kinds = {"Bot": "bots", "ChatApp": "apps", "BotCommand": "commands"}
-    ids: dict[str, list[int]] = {kind: [] for kind in kinds.values()}
-    for resource in project.resources():
-        kind = kinds.get(resource["type"].rsplit(":", 1)[-1])
-        if kind is not None:
-            ids[kind].append(int(resource["id"]))
-    return {kind: sorted(values) for kind, values in ids.items()}
 
 
 @pytest.fixture

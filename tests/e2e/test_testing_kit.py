@@ -22,7 +22,7 @@ from pulumi_bitrix24.testing import (
 )
 
 from .harness import REPO, VENV, EmulatorControl, offline_env
-from .test_plugin_yaml import yaml_host_dir
+from .plugin_harness import yaml_host_dir
 
 EXAMPLE = REPO / "examples" / "testing"
 CI = REPO / "examples" / "ci"

@@ -91,3 +91,43 @@ def test_the_argument_rules_run_under_mocks(make: Any, problem: str) -> None:
 
 def test_values_known_only_later_are_left_to_check() -> None:
     app("later", pulumi.Output.from_input(5).apply(lambda n: n), iframe=None)
+
+
+class Recorded(Mocks):
+    """Mocks that keep what each resource was registered with: its type token and inputs."""
+
+    registered: ClassVar[dict[str, tuple[str, dict[str, Any]]]] = {}
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        self.registered[args.name] = (args.typ, dict(args.inputs))
+        return super().new_resource(args)
+
+
+@pulumi.runtime.test
+def test_the_plugins_resources_send_the_schemas_names_and_read_back_pythons() -> None:
+    from pulumi_bitrix24 import native
+
+    pulumi.runtime.set_mocks(Recorded(), preview=False)
+    Mocks.extra["nbot"] = {"botId": 7}
+    portal = native.Provider("acme", webhook_url="https://acme.example/rest/1/code/", client_id="c", max_retries=3)
+    args = BotArgs(code="nbot", event_handler=HANDLER, properties=BotProperties(name="B", last_name="L"))
+    made = native.Bot("nbot", args, pulumi.ResourceOptions(provider=portal))
+
+    def check(values: list[Any]) -> None:
+        bot_id, properties = values
+        assert bot_id == 7 and properties == {"name": "B", "last_name": "L"}
+        typ, inputs = Recorded.registered["nbot"]
+        assert typ == "bitrix24:index:Bot"
+        assert inputs == {"code": "nbot", "eventHandler": HANDLER, "properties": {"name": "B", "lastName": "L"}}
+        assert Recorded.registered["acme"][1]["maxRetries"] == "3"  # provider settings travel as config strings
+
+    return pulumi.Output.all(made.bot_id, made.properties).apply(check)
+
+
+def test_the_plugins_resources_refuse_a_portal_name_and_an_unknown_setting() -> None:
+    from pulumi_bitrix24 import native
+
+    with pytest.raises(ProgramError, match=r"Bot 'p': portal names a portal of bitrix24:portals.*provider=Provider"):
+        native.Bot("p", BotArgs(code="p", event_handler=HANDLER, properties=BotProperties(name="B"), portal="acme"))
+    with pytest.raises(ProgramError, match=r"Provider 'x': unknown setting 'webhook'; the settings are webhook_url"):
+        native.Provider("x", webhook="https://acme.example/rest/1/code/")

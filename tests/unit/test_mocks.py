@@ -24,7 +24,7 @@ def test_the_readme_example_passes_under_pulumis_documented_mocks() -> None:
 def test_ids_outputs_and_rules_under_mocks() -> None:
     run = run_pytest(str(Path(__file__).with_name("mocked_program_cases.py")), cwd=REPO)
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "8 passed" in run.stdout
+    assert "10 passed" in run.stdout
 
 
 def test_the_readme_shows_the_example_as_tested() -> None:
