@@ -41,7 +41,7 @@ from floor_plugin import write_executable
 from pulumi_bitrix24._ratelimit import PLANS
 from pulumi_bitrix24.emulator import Emulator, Latency
 from tests.e2e.harness import VENV, EmulatorControl, Project, offline_env, pulumi_bin_dir
-from tests.e2e.test_plugin_yaml import yaml_host_dir
+from tests.e2e.plugin_harness import yaml_host_dir
 
 PHASES = ("create", "no change", "update", "destroy")
 BYTECODE = Path(tempfile.gettempdir()) / "pulumi-bitrix24-bench-bytecode"

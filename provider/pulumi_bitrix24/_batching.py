@@ -24,6 +24,14 @@ MAX_BATCH = 50
 """Sub-calls per batch request (ERROR_BATCH_LENGTH_EXCEEDED beyond it)."""
 GATHER_SECONDS = 0.08
 """The longest a request waits for the calls of other operations."""
+DYNAMIC_WORKERS = 4
+"""Operations the dynamic runtime runs at once (max_workers in pulumi/dynamic/__main__.py); a front end seen running
+more is the plugin under `pulumi up --parallel`."""
+FILL_SECONDS = 1.0
+"""In a bulk run through the plugin, the longest a request waits to fill up."""
+QUIET_SECONDS = 0.2
+"""In a bulk run through the plugin, a request whose every operation in progress has called leaves after this long
+without a new one: the engine has nothing to start, or no room to."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +106,11 @@ class Coalescer:
         self._widest = 1
         """The most operations seen in progress at once: the front end's parallelism (4 in the dynamic runtime,
         max_workers in pulumi/dynamic/__main__.py; `pulumi up --parallel` in the plugin)."""
+        self._arrived = 0.0
+        """When the last group was queued."""
+        self._ceiling = 0
+        """The most operations the front end was seen to run at once with none more coming: `pulumi up --parallel`
+        reached (0 until seen)."""
         self._local = threading.local()
         """This thread's depth of nested operation() blocks: a nested one is part of the same operation."""
         self._gather_seconds = gather_seconds
@@ -144,6 +157,7 @@ class Coalescer:
         entry = _Entry(calls)
         with self._cv:
             self._queue.append(entry)
+            self._arrived = self._clock()
             self._cv.notify_all()
             while self._busy and not entry.done:
                 self._cv.wait()
@@ -172,6 +186,9 @@ class Coalescer:
         for the rate limit saved at its end."""
         if self._gather_seconds <= 0:
             return
+        if self._widest > DYNAMIC_WORKERS:
+            self._fill()
+            return
         window = max(self._gather_seconds, self._token_seconds())
         deadline = self._clock() + window
         expected = self._expected(window)
@@ -180,6 +197,30 @@ class Coalescer:
             if left <= 0:
                 return
             self._cv.wait(left)
+
+    def _fill(self) -> None:
+        """Wait until the queue holds a full batch, for at most FILL_SECONDS (called with the lock held): the plugin
+        runs as many operations at once as `pulumi up --parallel` allows, but the engine starts them only as fast
+        as it writes its state (about 25 a second), so a request that left at once would carry a few. It leaves
+        early when every operation in progress waits here and none is coming: at once when they are as many as the
+        front end was seen to run (`--parallel` reached), else after QUIET_SECONDS without a new one (the tail of a
+        run, or `--parallel` reached: then it learns that)."""
+        deadline = self._clock() + FILL_SECONDS
+        while sum(len(e.calls) for e in self._queue) < MAX_BATCH:
+            now = self._clock()
+            if now >= deadline:
+                return
+            wake = deadline
+            if len(self._queue) >= self._running:  # every operation in progress waits here
+                widest = self._running == self._widest
+                if widest and self._running <= self._ceiling:
+                    return
+                if now - self._arrived >= QUIET_SECONDS:
+                    if widest:
+                        self._ceiling = self._running
+                    return
+                wake = min(deadline, self._arrived + QUIET_SECONDS)
+            self._cv.wait(wake - now)
 
     def _take(self) -> list[_Entry]:
         """Whole groups from the head of the queue, up to MAX_BATCH sub-calls (at least one group)."""

@@ -11,7 +11,18 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from pulumi_bitrix24._batching import GATHER_SECONDS, MAX_BATCH, Coalescer, Outcome, Ref, SubCall, php_query
+from pulumi_bitrix24._batching import (
+    DYNAMIC_WORKERS,
+    FILL_SECONDS,
+    GATHER_SECONDS,
+    MAX_BATCH,
+    QUIET_SECONDS,
+    Coalescer,
+    Outcome,
+    Ref,
+    SubCall,
+    php_query,
+)
 
 
 class FakePortal:
@@ -254,3 +265,64 @@ def test_a_request_waits_for_every_operation_in_progress_not_only_four(portal: F
     for thread in threads:
         thread.join(5)
     assert [len(r) for r in portal.requests] == [2 * operations]
+
+
+def run_operations(subject: Coalescer, count: int, calls: int = 1, apart: float = 0.0) -> list[float]:
+    """`count` operations started together, each submitting `calls` calls, `apart` seconds after the previous one
+    (in start order); how long each waited for its answer."""
+    ready = threading.Barrier(count)
+    waited: list[float] = []
+
+    def operation(i: int) -> None:
+        with subject.operation():
+            ready.wait(5)
+            threading.Event().wait(apart * i)
+            started = time.monotonic()
+            subject.submit([SubCall("m", {"i": i, "n": n}) for n in range(calls)])
+            waited.append(time.monotonic() - started)
+
+    threads = [threading.Thread(target=operation, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    return waited
+
+
+def test_through_the_plugin_a_request_fills_up_while_operations_keep_starting(portal: FakePortal) -> None:
+    """More operations at once than the dynamic runtime runs: the plugin under `--parallel`, whose engine starts
+    them a few tens of milliseconds apart. A request waits for a full batch instead of leaving with a few."""
+    subject = coalescer(portal)
+    run_operations(subject, DYNAMIC_WORKERS + 2)  # seen: more at once than the dynamic runtime runs
+    portal.requests.clear()
+    run_operations(subject, MAX_BATCH // 2, calls=2, apart=0.02)
+    assert [len(r) for r in portal.requests] == [MAX_BATCH]
+
+
+def test_a_request_stops_filling_up_once_the_parallelism_is_known(portal: FakePortal) -> None:
+    """`pulumi up --parallel 8`: 8 operations wait and no ninth can start. The first wave waits QUIET_SECONDS to
+    learn that; later waves leave at once."""
+    subject = coalescer(portal)
+    first = run_operations(subject, 8)
+    later = run_operations(subject, 8)
+    assert [len(r) for r in portal.requests] == [8, 8]
+    assert QUIET_SECONDS <= max(first) < QUIET_SECONDS + 0.1
+    assert max(later) < 0.05
+
+
+def test_a_request_fills_up_for_at_most_fill_seconds(portal: FakePortal) -> None:
+    subject = coalescer(portal)
+    run_operations(subject, DYNAMIC_WORKERS + 2)
+    portal.requests.clear()
+    waited = run_operations(subject, 12, apart=FILL_SECONDS / 8)  # 12 starts, the last long after the deadline
+    assert FILL_SECONDS <= max(waited) < 2 * FILL_SECONDS + 0.2
+    assert len(portal.requests) == 2 and len(portal.requests[0]) >= 8
+
+
+def test_the_tail_of_a_bulk_run_leaves_after_a_quiet_moment_not_the_whole_fill_time(portal: FakePortal) -> None:
+    """Fewer operations left than ran at once, all waiting, none starting: the engine has nothing else to start."""
+    subject = coalescer(portal)
+    run_operations(subject, 10)
+    waited = run_operations(subject, 3)
+    assert len(portal.requests[-1]) == 3
+    assert QUIET_SECONDS <= max(waited) < QUIET_SECONDS + 0.1 < FILL_SECONDS
