@@ -317,12 +317,3 @@ def test_a_request_fills_up_for_at_most_fill_seconds(portal: FakePortal) -> None
     waited = run_operations(subject, 12, apart=FILL_SECONDS / 8)  # 12 starts, the last long after the deadline
     assert FILL_SECONDS <= max(waited) < 2 * FILL_SECONDS + 0.2
     assert len(portal.requests) == 2 and len(portal.requests[0]) >= 8
-
-
-def test_the_tail_of_a_bulk_run_leaves_after_a_quiet_moment_not_the_whole_fill_time(portal: FakePortal) -> None:
-    """Fewer operations left than ran at once, all waiting, none starting: the engine has nothing else to start."""
-    subject = coalescer(portal)
-    run_operations(subject, 10)
-    waited = run_operations(subject, 3)
-    assert len(portal.requests[-1]) == 3
-    assert QUIET_SECONDS <= max(waited) < QUIET_SECONDS + 0.1 < FILL_SECONDS
