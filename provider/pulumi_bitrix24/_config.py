@@ -169,20 +169,44 @@ class Settings:
         return problems + broken
 
 
-_KEYS = {
-    "webhook_url": "webhookUrl",
-    "client_id": "clientId",
-    "portal_url": "portalUrl",
-    "access_token": "accessToken",
-    "refresh_token": "refreshToken",
-    "oauth_client_id": "oauthClientId",
-    "oauth_client_secret": "oauthClientSecret",
-    "oauth_server_url": "oauthServerUrl",
-    "token_store": "tokenStore",
-    "plan": "plan",
-    "timeout_seconds": "timeoutSeconds",
-    "max_retries": "maxRetries",
+@dataclass(frozen=True)
+class Setting:
+    """One `bitrix24:*` setting: its config key (also the explicit provider's input), what it is, its schema type."""
+
+    key: str
+    doc: str
+    type: str = "string"
+
+
+SETTINGS = {
+    "webhook_url": Setting(
+        "webhookUrl", "incoming webhook base, https://<portal>/rest/<user_id>/<code>/ (env BITRIX24_WEBHOOK_URL)"
+    ),
+    "client_id": Setting(
+        "clientId", "CLIENT_ID that owns bots and apps in webhook mode, 1 to 40 characters (env BITRIX24_CLIENT_ID)"
+    ),
+    "portal_url": Setting("portalUrl", "OAuth mode: the portal, https://<portal>/ (env BITRIX24_PORTAL_URL)"),
+    "access_token": Setting(
+        "accessToken", "OAuth mode: an access token of your app; with tokenStore only a first seed"
+    ),
+    "refresh_token": Setting("refreshToken", "OAuth mode: a refresh token, a seed like accessToken"),
+    "oauth_client_id": Setting("oauthClientId", "OAuth mode: the app's client_id, to refresh tokens"),
+    "oauth_client_secret": Setting("oauthClientSecret", "OAuth mode: the app's client_secret, to refresh tokens"),
+    "oauth_server_url": Setting("oauthServerUrl", "OAuth server for refresh (default https://oauth.bitrix.info/)"),
+    "token_store": Setting(
+        "tokenStore", "OAuth mode: the token store file that keeps the app's current tokens between runs"
+    ),
+    "plan": Setting("plan", "request pacing: standard (burst 50, 2/s; default), enterprise (250, 5/s) or unlimited"),
+    "timeout_seconds": Setting(
+        "timeoutSeconds", "per request, a number greater than 0 and at most 600 (default 30)", "number"
+    ),
+    "max_retries": Setting(
+        "maxRetries", "retries of a safe-to-repeat failure, a whole number from 0 to 20 (default 5)", "integer"
+    ),
 }
+"""Every setting by its Python name: the config keys, the plugin's config variables and provider inputs, and
+`pulumi_bitrix24.native.Provider`'s keyword arguments come from this one table."""
+_KEYS = {field: setting.key for field, setting in SETTINGS.items()}
 
 
 SECRET_SETTINGS = frozenset(

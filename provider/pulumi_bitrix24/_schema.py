@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
-from ._config import _KEYS, NAMESPACE, SECRET_SETTINGS
+from ._config import NAMESPACE, SECRET_SETTINGS, SETTINGS
 from ._resource import BitrixProvider
 from .bot import Bot, BotArgs, BotProperties, BotProvider
 from .bot_command import BotCommand, BotCommandArgs, BotCommandProvider, CommandTranslation
@@ -33,21 +33,6 @@ DERIVED = {"icon_sha256": "icon_path", "photo_sha256": "photo_path"}
 """Model fields that check derives from another input (the digest of a file), never declared: outputs only."""
 SECRET_FIELDS = frozenset({"hash"})
 """Inputs stored as secrets (ChatAppArgs: hash is "Stored as a secret")."""
-SETTING_DOCS = {
-    "webhook_url": "incoming webhook base, https://<portal>/rest/<user_id>/<code>/ (env BITRIX24_WEBHOOK_URL)",
-    "client_id": "CLIENT_ID that owns bots and apps in webhook mode, 1 to 40 characters (env BITRIX24_CLIENT_ID)",
-    "portal_url": "OAuth mode: the portal, https://<portal>/ (env BITRIX24_PORTAL_URL)",
-    "access_token": "OAuth mode: an access token of your app; with tokenStore only a first seed",
-    "refresh_token": "OAuth mode: a refresh token, a seed like accessToken",
-    "oauth_client_id": "OAuth mode: the app's client_id, to refresh tokens",
-    "oauth_client_secret": "OAuth mode: the app's client_secret, to refresh tokens",
-    "oauth_server_url": "OAuth server for refresh (default https://oauth.bitrix.info/)",
-    "token_store": "OAuth mode: the token store file that keeps the app's current tokens between runs",
-    "plan": "request pacing: standard (burst 50, 2/s; default), enterprise (250, 5/s) or unlimited",
-    "timeout_seconds": "per request, a number greater than 0 and at most 600 (default 30)",
-    "max_retries": "retries of a safe-to-repeat failure, a whole number from 0 to 20 (default 5)",
-}
-SETTING_TYPES = {"timeout_seconds": "number", "max_retries": "integer"}
 OUTPUT_DOCS = {
     "bot_id": "the bot's portal id (give it to ChatApp and BotCommand)",
     "command_id": "the command's portal id",
@@ -344,12 +329,12 @@ def get_widgets(builder: Builder) -> dict[str, Any]:
 def config_variables() -> dict[str, Any]:
     """The `bitrix24:*` settings, as config variables and as the inputs of an explicit provider."""
     return {
-        key: {
-            "type": SETTING_TYPES.get(field, "string"),
-            "description": SETTING_DOCS[field],
+        setting.key: {
+            "type": setting.type,
+            "description": setting.doc,
             **({"secret": True} if field in SECRET_SETTINGS else {}),
         }
-        for field, key in _KEYS.items()
+        for field, setting in SETTINGS.items()
     }
 
 

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import pulumi
 
-from ._config import _KEYS, SECRET_SETTINGS
+from ._config import SECRET_SETTINGS, SETTINGS
 from ._program import ProgramError, require
 from ._schema import GET_BOT, GET_BOT_COMMANDS, GET_WIDGETS, KINDS, PACKAGE, Kind, camel, schema, snake
 from .bot import BotArgs
@@ -45,17 +45,17 @@ class Provider(pulumi.ProviderResource):
     def __init__(
         self, resource_name: str, opts: pulumi.ResourceOptions | None = None, **settings: pulumi.Input[Any]
     ) -> None:
-        unknown = sorted(set(settings) - set(_KEYS))
+        unknown = sorted(set(settings) - set(SETTINGS))
         if unknown:
             raise ProgramError(
-                f"Provider {resource_name!r}: unknown setting {unknown[0]!r}; the settings are {', '.join(_KEYS)}"
+                f"Provider {resource_name!r}: unknown setting {unknown[0]!r}; the settings are {', '.join(SETTINGS)}"
             )
         inputs: dict[str, Any] = {}
         for name, value in settings.items():
             if value is None:
                 continue
             shown = pulumi.Output.from_input(value).apply(lambda v: v if isinstance(v, str) else json.dumps(v))
-            inputs[_KEYS[name]] = pulumi.Output.secret(shown) if name in SECRET_SETTINGS else shown
+            inputs[SETTINGS[name].key] = pulumi.Output.secret(shown) if name in SECRET_SETTINGS else shown
         super().__init__(PACKAGE, resource_name, inputs, opts)
 
 
