@@ -80,6 +80,18 @@ def test_bad_yaml_input_fails_at_preview_naming_the_property(
     assert emulator.writes("") == []  # the bot's check may have looked its code up; nothing was changed
 
 
+def test_a_value_of_the_wrong_type_is_refused_by_the_engine_naming_the_property_and_its_line(
+    yaml_project: YamlFactory, emulator: EmulatorControl
+) -> None:
+    """The schema types every property: Pulumi YAML refuses a string for a whole number before the plugin runs."""
+    project = yaml_project(example(("iframeWidth: 350", 'iframeWidth: "wide"')), emulator)
+    run = project.preview(check=False)
+    assert run.code != 0
+    assert "iframeWidth: Cannot assign type 'string' to type 'integer'" in run.output, run.output
+    assert "on Pulumi.yaml line" in run.output
+    assert emulator.writes("") == []
+
+
 TWO_PORTALS = f"""name: two-portals
 runtime: yaml
 plugins:
