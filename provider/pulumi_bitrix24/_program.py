@@ -11,17 +11,15 @@ import dataclasses
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import pulumi
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.rpc import UNKNOWN
 
 from ._config import NAMESPACE, PORTAL_SETTINGS, PORTALS, SECRET_KEYS, SettingsError, portal_entries, unknown_keys
+from ._resource import BitrixProvider, FileLimit, file_base64
 from ._rules import kind_of
-
-if TYPE_CHECKING:
-    from ._resource import BitrixProvider
 
 Declared = TypeVar("Declared")
 
@@ -292,3 +290,11 @@ def check_under_mocks(kind: str, resource_name: str, provider: BitrixProvider[An
     if failures:
         problems = "\n".join(f"  {field}: {reason}" if field else f"  {reason}" for field, reason in failures)
         raise ProgramError(f"{kind} {resource_name!r} breaks the rules `pulumi preview` checks:\n{problems}")
+
+
+def read_file_base64(path: pulumi.Input[str] | None, limit: FileLimit) -> pulumi.Output[str | None] | str | None:
+    """file_base64 in the program, once the path is known: paths are relative to the project, as users expect."""
+    if path is None or isinstance(path, str):
+        return file_base64(path, limit)
+    known_later: pulumi.Input[str] = path
+    return pulumi.Output.from_input(known_later).apply(lambda p: file_base64(p, limit))

@@ -6,7 +6,6 @@ import base64
 import binascii
 import functools
 import hashlib
-import inspect
 import io
 import json
 import os
@@ -119,17 +118,6 @@ def flag(value: bool) -> str:
     return "Y" if value else "N"
 
 
-def document(resource: type, *argument_types: type) -> None:
-    """Let help(resource) show every argument's rule: its __init__ docstring gains the argument classes' docstrings.
-
-    Dataclass field docstrings are invisible to help(); the rules live once, in each *Args class docstring.
-    """
-    init = resource.__dict__["__init__"]
-    sections = [inspect.cleandoc(init.__doc__ or "")]
-    sections += [f"{kind.__name__}: {inspect.cleandoc(kind.__doc__ or '')}" for kind in argument_types]
-    init.__doc__ = "\n\n".join(sections)
-
-
 @dataclass(frozen=True)
 class FileLimit:
     """The largest file an argument may name, and why: checked by its size on disk before a byte is read."""
@@ -176,14 +164,6 @@ def file_base64(path: Any, limit: FileLimit) -> str | None:
         return f"{UNREAD}file not found or not readable"
     grown = limit.problem(len(data))
     return UNREAD + grown if grown is not None else base64.b64encode(data).decode()
-
-
-def read_file_base64(path: pulumi.Input[str] | None, limit: FileLimit) -> pulumi.Output[str | None] | str | None:
-    """file_base64 in the program, once the path is known: paths are relative to the project, as users expect."""
-    if path is None or isinstance(path, str):
-        return file_base64(path, limit)
-    known_later: pulumi.Input[str] = path
-    return pulumi.Output.from_input(known_later).apply(lambda p: file_base64(p, limit))
 
 
 CONTENT, DIGEST = "_base64", "_sha256"

@@ -17,10 +17,10 @@ from pydantic import BaseModel
 
 from ._config import NAMESPACE, SECRET_SETTINGS, SETTINGS
 from ._resource import BitrixProvider
-from .bot import Bot, BotArgs, BotProperties, BotProvider
-from .bot_command import BotCommand, BotCommandArgs, BotCommandProvider, CommandTranslation
-from .chat_app import ChatApp, ChatAppArgs, ChatAppProvider, Translation
-from .widget import OPTION_NAMES, Widget, WidgetArgs, WidgetModel, WidgetProvider, WidgetTranslation
+from .bot import BotArgs, BotProperties, BotProvider
+from .bot_command import BotCommandArgs, BotCommandProvider, CommandTranslation
+from .chat_app import ChatAppArgs, ChatAppProvider, Translation
+from .widget import OPTION_NAMES, WidgetArgs, WidgetModel, WidgetProvider, WidgetTranslation
 
 PACKAGE = NAMESPACE
 MODULE = "index"
@@ -45,11 +45,10 @@ OUTPUT_DOCS = {
 
 @dataclass(frozen=True)
 class Kind:
-    """One resource of the plugin: its core provider, its dynamic resource class and the documented arguments."""
+    """One resource of the plugin: its core provider (whose docstring describes it) and the documented arguments."""
 
     name: str
     provider: type[BitrixProvider[Any]]
-    resource: type
     args: type
     entries: dict[str, type]
     """The argument dataclasses of nested objects, by field name (their docstrings document their fields)."""
@@ -60,10 +59,10 @@ class Kind:
 
 
 KINDS = (
-    Kind("Bot", BotProvider, Bot, BotArgs, {"properties": BotProperties}),
-    Kind("BotCommand", BotCommandProvider, BotCommand, BotCommandArgs, {"translations": CommandTranslation}),
-    Kind("ChatApp", ChatAppProvider, ChatApp, ChatAppArgs, {"translations": Translation}),
-    Kind("Widget", WidgetProvider, Widget, WidgetArgs, {"translations": WidgetTranslation}),
+    Kind("Bot", BotProvider, BotArgs, {"properties": BotProperties}),
+    Kind("BotCommand", BotCommandProvider, BotCommandArgs, {"translations": CommandTranslation}),
+    Kind("ChatApp", ChatAppProvider, ChatAppArgs, {"translations": Translation}),
+    Kind("Widget", WidgetProvider, WidgetArgs, {"translations": WidgetTranslation}),
 )
 
 
@@ -190,7 +189,7 @@ class Builder:
             outputs["properties"][camel(name)] = {"type": output_type, "description": OUTPUT_DOCS[name]}
         always = [camel(n) for n, info in model.model_fields.items() if not _strip(info.annotation)[1]]
         return {
-            "description": inspect.cleandoc(kind.resource.__doc__ or ""),
+            "description": inspect.cleandoc(kind.provider.__doc__ or ""),
             "inputProperties": inputs["properties"],
             "requiredInputs": inputs["required"],
             "properties": outputs["properties"],

@@ -13,21 +13,18 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 import pulumi
-from pulumi.dynamic import ReadResult, Resource
+from pulumi.dynamic import ReadResult
 from pydantic import AfterValidator, BaseModel, Field, StrictBool
 
 from ._errors import BOT_ID_ERROR, ImportRefusedError, NotFoundError
 from ._palette import HEX_COLOR
-from ._program import check_under_mocks, declare, fields_of, on_portal, portal_id, refuse_import, remember_bot, require
 from ._resource import (
     BitrixProvider,
     Existing,
     Failure,
     FileLimit,
-    document,
     flag,
     image_failures,
-    read_file_base64,
 )
 from ._rules import PRINTABLE, STRICT, HttpsUrl, OnPortal, Text, full_match
 
@@ -182,7 +179,13 @@ class BotModel(OnPortal):
 
 
 class BotProvider(BitrixProvider[int]):
-    """CRUD of one bot; imbot.update cannot change TYPE or OPENLINE, so those replace."""
+    """A Bitrix24 chat bot; `bot_id` is its portal id (give it to ChatApp and BotCommand).
+
+    Portal methods imbot.register / update / unregister (api-reference/chat-bots/outdated/bots/imbot-register.md),
+    read back through imbot.v2.Bot.get on refresh. Changing type or openline replaces the bot (the old one is
+    unregistered first: the portal keys bots by code); any other change is one imbot.update, and bot_id stays
+    the same. Deleting a bot on the portal deletes its chat apps and commands too.
+    """
 
     model = BotModel
     kind = "bot"
@@ -308,59 +311,3 @@ def _user_of(found: dict[str, Any], object_id: int) -> dict[str, Any]:
     """The bot's own user (its profile) among the users of an imbot.v2.Bot.get answer."""
     users: list[dict[str, Any]] = found.get("users") or []
     return next((u for u in users if int(u.get("id", 0)) == object_id), {})
-
-
-class Bot(Resource, module="bitrix24", name="Bot"):
-    """A Bitrix24 chat bot; `bot_id` is its portal id (give it to ChatApp and BotCommand).
-
-    Portal methods imbot.register / update / unregister (api-reference/chat-bots/outdated/bots/imbot-register.md),
-    read back through imbot.v2.Bot.get on refresh. Changing type or openline replaces the bot (the old one is
-    unregistered first: the portal keys bots by code); any other change is one imbot.update, and bot_id stays
-    the same. Deleting a bot on the portal deletes its chat apps and commands too.
-
-    Outputs: bot_id, adopted (whether create took over an existing bot) and every argument as checked, defaults
-    filled in (type "B", openline False, or True for type "O").
-
-    Every argument's rule: BotArgs, shown with __init__ below.
-    """
-
-    bot_id: pulumi.Output[int]
-    adopted: pulumi.Output[bool]
-    code: pulumi.Output[str]
-    type: pulumi.Output[BotType]
-    openline: pulumi.Output[bool]
-    properties: pulumi.Output[dict[str, str]]
-    """The declared BotProperties by field name, plus photo_sha256: the SHA-256 of the photo as sent
-    (PERSONAL_PHOTO); the state keeps this, not the file."""
-    event_handler: pulumi.Output[str | None]
-    event_message_add: pulumi.Output[str | None]
-    event_message_update: pulumi.Output[str | None]
-    event_message_delete: pulumi.Output[str | None]
-    event_welcome_message: pulumi.Output[str | None]
-    event_bot_delete: pulumi.Output[str | None]
-    adopt: pulumi.Output[bool]
-
-    def __init__(self, resource_name: str, args: BotArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        """Declare a bot named `resource_name` (unique in the stack) with `args`, a BotArgs."""
-        args = require("Bot", resource_name, "args", args, BotArgs)
-        properties = fields_of(require("Bot", resource_name, "properties", args.properties, BotProperties))
-        refuse_import("Bot", opts)
-        identity = declare("Bot", resource_name, {"code": args.code}, args.portal)
-        properties["photo_base64"] = read_file_base64(properties["photo_path"], PHOTO_FILE_LIMIT)
-        props: dict[str, Any] = {
-            **fields_of(args),
-            **identity,
-            "properties": properties,
-            "bot_id": None,
-            "adopted": None,
-        }
-        props, opts = on_portal(args.portal, props, opts)
-        provider = BotProvider()
-        check_under_mocks("Bot", resource_name, provider, props)
-        super().__init__(provider, resource_name, props, opts)
-        # The resource id stays known while an in-place update is previewed, so dependents preview no replace.
-        self.bot_id = portal_id(self.id, self.bot_id)
-        remember_bot(self.bot_id, resource_name, args.portal)
-
-
-document(Bot, BotArgs, BotProperties)

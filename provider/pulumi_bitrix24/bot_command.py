@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import pulumi
-from pulumi.dynamic import ReadResult, Resource
+from pulumi.dynamic import ReadResult
 from pydantic import StrictBool
 
 from ._errors import (
@@ -22,18 +22,7 @@ from ._errors import (
     OwnershipError,
     with_detail,
 )
-from ._program import (
-    check_under_mocks,
-    declare,
-    entries,
-    fields_of,
-    on_portal,
-    portal_id,
-    portal_of_bot,
-    refuse_import,
-    require,
-)
-from ._resource import BitrixProvider, Existing, document, flag, lang_entries, whole
+from ._resource import BitrixProvider, Existing, flag, lang_entries, whole
 from ._rules import (
     AT_LEAST_ONE,
     UNIQUE_LANGUAGES,
@@ -117,7 +106,13 @@ class BotCommandModel(OnPortal):
 
 
 class BotCommandProvider(BitrixProvider[int]):
-    """CRUD of one command; COMMON cannot be updated, and a command belongs to one bot."""
+    """A bot's slash command (for example /help); `command_id` is its portal id.
+
+    Portal methods imbot.command.register / update / unregister
+    (api-reference/chat-bots/outdated/commands/imbot-command-register.md), read back through
+    imbot.v2.Command.list on refresh. Changing bot_id or common replaces the command; any other change is one
+    imbot.command.update. Register is sent once per create: after a lost answer the bot's commands are looked up.
+    """
 
     model = BotCommandModel
     kind = "bot command"
@@ -224,53 +219,3 @@ class BotCommandProvider(BitrixProvider[int]):
             inputs["translations"] = [translation]
         inputs["bot_id"] = bot_id
         return ReadResult(str(command_id), {**inputs, "command_id": command_id, "adopted": False}, inputs)
-
-
-class BotCommand(Resource, module="bitrix24", name="BotCommand"):
-    """A bot's slash command (for example /help); `command_id` is its portal id.
-
-    Portal methods imbot.command.register / update / unregister
-    (api-reference/chat-bots/outdated/commands/imbot-command-register.md), read back through
-    imbot.v2.Command.list on refresh. Changing bot_id or common replaces the command; any other change is one
-    imbot.command.update. Register is sent once per create: after a lost answer the bot's commands are looked up.
-
-    Outputs: command_id, adopted (whether create took over an existing command) and every argument as checked,
-    defaults filled in (flags False).
-
-    Every argument's rule: BotCommandArgs, shown with __init__ below.
-    """
-
-    command_id: pulumi.Output[int]
-    adopted: pulumi.Output[bool]
-    bot_id: pulumi.Output[int]
-    command: pulumi.Output[str]
-    event_command_add: pulumi.Output[str]
-    translations: pulumi.Output[list[dict[str, str]]]
-    common: pulumi.Output[bool]
-    hidden: pulumi.Output[bool]
-    extranet_support: pulumi.Output[bool]
-    adopt: pulumi.Output[bool]
-
-    def __init__(self, resource_name: str, args: BotCommandArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        """Declare a bot command named `resource_name` (unique in the stack) with `args`, a BotCommandArgs."""
-        args = require("BotCommand", resource_name, "args", args, BotCommandArgs)
-        portal = portal_of_bot("BotCommand", resource_name, args.bot_id, args.portal)
-        translations = entries("BotCommand", resource_name, "translations", args.translations, CommandTranslation)
-        refuse_import("BotCommand", opts)
-        identity = declare("BotCommand", resource_name, {"bot_id": args.bot_id, "command": args.command}, portal)
-        props: dict[str, Any] = {
-            **fields_of(args),
-            **identity,
-            "portal": portal,
-            "translations": translations,
-            "command_id": None,
-            "adopted": None,
-        }
-        props, opts = on_portal(portal, props, opts)
-        provider = BotCommandProvider()
-        check_under_mocks("BotCommand", resource_name, provider, props)
-        super().__init__(provider, resource_name, props, opts)
-        self.command_id = portal_id(self.id, self.command_id)
-
-
-document(BotCommand, BotCommandArgs, CommandTranslation)

@@ -11,31 +11,18 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import pulumi
-from pulumi.dynamic import ReadResult, Resource
+from pulumi.dynamic import ReadResult
 from pydantic import AfterValidator, Field, StrictBool
 
 from ._batching import Ref, SubCall
 from ._errors import CHAT_APP_ID_ERROR, AppGoneError, ImportRefusedError, NotFoundError
-from ._program import (
-    check_under_mocks,
-    declare,
-    entries,
-    fields_of,
-    on_portal,
-    portal_id,
-    portal_of_bot,
-    refuse_import,
-    require,
-)
 from ._resource import (
     BitrixProvider,
     Failure,
     FileLimit,
-    document,
     flag,
     image_failures,
     lang_entries,
-    read_file_base64,
 )
 from ._rules import (
     AT_LEAST_ONE,
@@ -199,7 +186,13 @@ def app_kind(values: dict[str, Any]) -> str | None:
 
 
 class ChatAppProvider(BitrixProvider[int]):
-    """CRUD of one chat app through imbot.app.register / update / unregister."""
+    """A Bitrix24 chat application: an icon in a bot's chats that sends a command or opens your page.
+
+    Portal methods imbot.app.register / update / unregister (api-reference/chats/outdated/chat-apps.md);
+    they work in the old messenger only. Changing bot_id, code, hidden or the kind (IFRAME or JS) replaces
+    the app; any other change is one imbot.app.update. An app with the same bot and code that already
+    exists is taken over (the portal cannot list apps).
+    """
 
     model = ChatAppModel
     kind = "chat app"
@@ -304,62 +297,3 @@ class ChatAppProvider(BitrixProvider[int]):
         except NotFoundError:
             return None
         return props
-
-
-class ChatApp(Resource, module="bitrix24", name="ChatApp"):
-    """A Bitrix24 chat application: an icon in a bot's chats that sends a command or opens your page.
-
-    Portal methods imbot.app.register / update / unregister (api-reference/chats/outdated/chat-apps.md);
-    they work in the old messenger only. Changing bot_id, code, hidden or the kind (IFRAME or JS) replaces
-    the app; any other change is one imbot.app.update. An app with the same bot and code that already
-    exists is taken over (the portal cannot list apps).
-
-    Outputs: app_id (the portal id) and every argument as checked, defaults filled in (iframe_width 320,
-    iframe_height 250, context "ALL", flags False); hash is a secret.
-
-    Every argument's rule: ChatAppArgs, shown with __init__ below.
-    """
-
-    app_id: pulumi.Output[int]
-    bot_id: pulumi.Output[int]
-    code: pulumi.Output[str]
-    translations: pulumi.Output[list[dict[str, str]]]
-    iframe: pulumi.Output[str | None]
-    iframe_width: pulumi.Output[int | None]
-    iframe_height: pulumi.Output[int | None]
-    hash: pulumi.Output[str | None]
-    js_method: pulumi.Output[JsMethod | None]
-    js_param: pulumi.Output[str | None]
-    icon_path: pulumi.Output[str | None]
-    icon_sha256: pulumi.Output[str | None]
-    """The SHA-256 of the icon file as sent to the portal (ICON_FILE); the state keeps this, not the file."""
-    context: pulumi.Output[Context]
-    extranet_support: pulumi.Output[bool]
-    livechat_support: pulumi.Output[bool]
-    iframe_popup: pulumi.Output[bool]
-    hidden: pulumi.Output[bool]
-
-    def __init__(self, resource_name: str, args: ChatAppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        """Declare a chat app named `resource_name` (unique in the stack) with `args`, a ChatAppArgs."""
-        args = require("ChatApp", resource_name, "args", args, ChatAppArgs)
-        portal = portal_of_bot("ChatApp", resource_name, args.bot_id, args.portal)
-        refuse_import("ChatApp", opts)
-        identity = declare("ChatApp", resource_name, {"bot_id": args.bot_id, "code": args.code}, portal)
-        props: dict[str, Any] = {
-            **fields_of(args),
-            **identity,
-            "portal": portal,
-            "hash": None if args.hash is None else pulumi.Output.secret(args.hash),
-            "icon_base64": read_file_base64(args.icon_path, ICON_LIMIT),
-            "icon_sha256": None,
-            "translations": entries("ChatApp", resource_name, "translations", args.translations, Translation),
-            "app_id": None,
-        }
-        props, opts = on_portal(portal, props, opts, "hash")
-        provider = ChatAppProvider()
-        check_under_mocks("ChatApp", resource_name, provider, props)
-        super().__init__(provider, resource_name, props, opts)
-        self.app_id = portal_id(self.id, self.app_id)
-
-
-document(ChatApp, ChatAppArgs)

@@ -15,14 +15,13 @@ from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 
 import pulumi
-from pulumi.dynamic import ReadResult, Resource
+from pulumi.dynamic import ReadResult
 from pydantic import AfterValidator, BeforeValidator, Field, StrictBool
 
 from ._batching import SubCall
 from ._config import SettingsError
 from ._errors import Bitrix24Error, ExistsError, ImportRefusedError, InvalidRequestError, with_detail
-from ._program import check_under_mocks, declare, entries, fields_of, on_portal, refuse_import, require
-from ._resource import BitrixProvider, Existing, Failure, document, flag, is_unknown
+from ._resource import BitrixProvider, Existing, Failure, flag, is_unknown
 from ._rules import (
     AT_LEAST_ONE,
     PRINTABLE,
@@ -214,7 +213,13 @@ class WidgetModel(OnPortal):
 
 
 class WidgetProvider(BitrixProvider[str]):
-    """CRUD of one widget. There is no update method: a change is an unbind and a bind, sent as one batch."""
+    """A messenger widget: your page behind a button, tab or menu item in Bitrix24 chats (the successor of chat
+    apps in the new messenger).
+
+    Portal methods placement.bind / unbind (api-reference/widgets/placement-bind.md), read back through
+    placement.get on refresh; they need an OAuth application and an administrator's token, never a webhook.
+    Changing placement or handler replaces the widget; any other change is an unbind and a bind in one request.
+    """
 
     model = WidgetModel
     kind = "widget"
@@ -420,55 +425,3 @@ def _translation(language: str, texts: dict[str, str]) -> dict[str, str]:
     if texts.get("DESCRIPTION"):
         entry["description"] = texts["DESCRIPTION"]
     return entry
-
-
-class Widget(Resource, module="bitrix24", name="Widget"):
-    """A messenger widget: your page behind a button, tab or menu item in Bitrix24 chats (the successor of chat
-    apps in the new messenger).
-
-    Portal methods placement.bind / unbind (api-reference/widgets/placement-bind.md), read back through
-    placement.get on refresh; they need an OAuth application and an administrator's token, never a webhook.
-    Changing placement or handler replaces the widget; any other change is an unbind and a bind in one request.
-
-    Outputs: adopted (whether create took over an existing widget) and every argument as checked, the
-    placement's option defaults filled in (extranet False, context ["ALL"], role "USER", width and height 100).
-
-    Every argument's rule: WidgetArgs, shown with __init__ below.
-    """
-
-    adopted: pulumi.Output[bool]
-    placement: pulumi.Output[str]
-    handler: pulumi.Output[str]
-    title: pulumi.Output[str | None]
-    description: pulumi.Output[str | None]
-    translations: pulumi.Output[list[dict[str, str]] | None]
-    icon_name: pulumi.Output[str | None]
-    extranet: pulumi.Output[bool]
-    context: pulumi.Output[list[str] | None]
-    role: pulumi.Output[str]
-    color: pulumi.Output[str | None]
-    width: pulumi.Output[int | None]
-    height: pulumi.Output[int | None]
-    adopt: pulumi.Output[bool]
-
-    def __init__(self, resource_name: str, args: WidgetArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        """Declare a widget named `resource_name` (unique in the stack) with `args`, a WidgetArgs."""
-        args = require("Widget", resource_name, "args", args, WidgetArgs)
-        refuse_import("Widget", opts)
-        identity = declare("Widget", resource_name, {"placement": args.placement, "handler": args.handler}, args.portal)
-        translations = args.translations
-        props: dict[str, Any] = {
-            **fields_of(args),
-            **identity,
-            "translations": None
-            if translations is None
-            else entries("Widget", resource_name, "translations", translations, WidgetTranslation),
-            "adopted": None,
-        }
-        props, opts = on_portal(args.portal, props, opts)
-        provider = WidgetProvider()
-        check_under_mocks("Widget", resource_name, provider, props)
-        super().__init__(provider, resource_name, props, opts)
-
-
-document(Widget, WidgetArgs, WidgetTranslation)

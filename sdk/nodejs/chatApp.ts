@@ -14,11 +14,6 @@ import * as utilities from "./utilities";
  * they work in the old messenger only. Changing bot_id, code, hidden or the kind (IFRAME or JS) replaces
  * the app; any other change is one imbot.app.update. An app with the same bot and code that already
  * exists is taken over (the portal cannot list apps).
- *
- * Outputs: app_id (the portal id) and every argument as checked, defaults filled in (iframe_width 320,
- * iframe_height 250, context "ALL", flags False); hash is a secret.
- *
- * Every argument's rule: ChatAppArgs, shown with __init__ below.
  */
 export class ChatApp extends pulumi.CustomResource {
     /**

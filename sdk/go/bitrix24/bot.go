@@ -18,11 +18,6 @@ import (
 // read back through imbot.v2.Bot.get on refresh. Changing type or openline replaces the bot (the old one is
 // unregistered first: the portal keys bots by code); any other change is one imbot.update, and bot_id stays
 // the same. Deleting a bot on the portal deletes its chat apps and commands too.
-//
-// Outputs: bot_id, adopted (whether create took over an existing bot) and every argument as checked, defaults
-// filled in (type "B", openline False, or True for type "O").
-//
-// Every argument's rule: BotArgs, shown with __init__ below.
 type Bot struct {
 	pulumi.CustomResourceState
 

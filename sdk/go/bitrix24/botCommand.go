@@ -18,11 +18,6 @@ import (
 // (api-reference/chat-bots/outdated/commands/imbot-command-register.md), read back through
 // imbot.v2.Command.list on refresh. Changing bot_id or common replaces the command; any other change is one
 // imbot.command.update. Register is sent once per create: after a lost answer the bot's commands are looked up.
-//
-// Outputs: command_id, adopted (whether create took over an existing command) and every argument as checked,
-// defaults filled in (flags False).
-//
-// Every argument's rule: BotCommandArgs, shown with __init__ below.
 type BotCommand struct {
 	pulumi.CustomResourceState
 

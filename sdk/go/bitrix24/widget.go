@@ -18,11 +18,6 @@ import (
 // Portal methods placement.bind / unbind (api-reference/widgets/placement-bind.md), read back through
 // placement.get on refresh; they need an OAuth application and an administrator's token, never a webhook.
 // Changing placement or handler replaces the widget; any other change is an unbind and a bind in one request.
-//
-// Outputs: adopted (whether create took over an existing widget) and every argument as checked, the
-// placement's option defaults filled in (extranet False, context ["ALL"], role "USER", width and height 100).
-//
-// Every argument's rule: WidgetArgs, shown with __init__ below.
 type Widget struct {
 	pulumi.CustomResourceState
 
