@@ -660,14 +660,21 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
             )
         # The check of this same run has just looked; look again only when it could not (identity unknown then).
         existing = None if LEDGER.absent(portal, self.kind, key) else self.find_existing(props)
-        if existing is not None and not (existing.ours and props.get("adopt")):
-            raise ExistsError(self.takeover_message(props, existing))
+        if existing is None:
+            try:
+                object_id = self.register(sent_files(props))
+            except ExistsError:
+                # Made after the look: a request of an interrupted run that the portal finished late. With adopt
+                # it is taken over like one found before; without, the refusal stands.
+                existing = self.find_existing(props) if props.get("adopt") else None
+                if existing is None:
+                    raise
         if existing is not None:
+            if not (existing.ours and props.get("adopt")):
+                raise ExistsError(self.takeover_message(props, existing))
             object_id = existing.id
             self.converge(object_id, sent_files(props))
             pulumi.log.info(f"adopted the existing {self.describe(props)} (id {object_id}), as adopt=True asks")
-        else:
-            object_id = self.register(sent_files(props))
         LEDGER.record(portal, self.kind, object_id)
         return CreateResult(str(object_id), self.outputs(props, object_id, adopted=existing is not None))
 

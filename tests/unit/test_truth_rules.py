@@ -11,7 +11,7 @@ import pytest
 
 from pulumi_bitrix24 import _program
 from pulumi_bitrix24._config import Settings, SettingsError
-from pulumi_bitrix24._errors import OwnershipError
+from pulumi_bitrix24._errors import ExistsError, OwnershipError
 from pulumi_bitrix24._ledger import Ledger
 from pulumi_bitrix24._resource import Existing
 from pulumi_bitrix24.bot import BotProvider
@@ -286,3 +286,29 @@ def test_widgets_lookup_lists_this_apps_widgets_by_placement(portal: Portal, tru
     webhook = configured(WidgetProvider(), portal)
     with pytest.raises(SettingsError, match="widgets need an OAuth application"):
         webhook.lookup({}, None)
+
+
+@pytest.mark.parametrize("adopt", [True, False], ids=["adopt", "no-adopt"])
+def test_a_widget_bound_between_check_and_create_is_adopted_only_with_adopt(
+    portal: Portal, trust: None, fresh_ledger: Ledger, adopt: bool
+) -> None:
+    """A bind of an interrupted run that the portal finished late (after this run's check looked and found
+    nothing): with adopt=True the create takes it over, else it is refused with the way out."""
+    app = App(portal)
+    provider = WidgetProvider()
+    provider._settings = Settings(portal_url=portal.info.base_url, access_token=app.tokens["access_token"])
+    declared = {"placement": "IM_TEXTAREA", "handler": "https://w.example.com/a", "title": "Declared",
+                "icon_name": "fa-cog", "adopt": adopt}  # fmt: skip
+    checked = provider.check({}, declared)
+    assert not checked.failures
+    app.result("placement.bind", PLACEMENT="IM_TEXTAREA", HANDLER="https://w.example.com/a", TITLE="Late",
+               OPTIONS={"iconName": "fa-cog"})  # fmt: skip
+    if not adopt:
+        with pytest.raises(ExistsError, match=r"already exists on the portal .* set adopt=True"):
+            provider.create(checked.inputs)
+        return
+    created = provider.create(checked.inputs)
+    assert created.outs["adopted"] is True
+    assert [(w["handler"], w["title"]) for w in provider.lookup({}, "IM_TEXTAREA")] == [
+        ("https://w.example.com/a", "Declared")
+    ]
