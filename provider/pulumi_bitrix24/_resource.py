@@ -639,9 +639,14 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
             return with_detail(exc, f"bot_id {whole(props['bot_id'])} is not a bot on this portal")
         return exc
 
-    def converge(self, object_id: Id, props: dict[str, Any]) -> None:
+    def update_fields(self, props: dict[str, Any], olds: dict[str, Any] | None) -> dict[str, Any]:
+        """The FIELDS that converge an existing object: `olds` is its state on an update, None on an adoption."""
+        return self.fields(props)
+
+    def converge(self, object_id: Id, props: dict[str, Any], olds: dict[str, Any] | None = None) -> None:
         """Send the full declared state to an existing object."""
-        self.client(props).call(self.methods[1], {self.id_param: object_id, "FIELDS": self.fields(props)})
+        fields = self.update_fields(props, olds)
+        self.client(props).call(self.methods[1], {self.id_param: object_id, "FIELDS": fields})
 
     def normalized(self, props: dict[str, Any]) -> dict[str, Any]:
         """Checked inputs as the model reads them: the engine hands back 400 as 400.0, the portal gets 400."""
@@ -682,7 +687,7 @@ class BitrixProvider(ResourceProvider, Generic[Id]):
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         news = self.normalized(news)
         try:
-            self.converge(self.object_id(id_), sent_files(news))
+            self.converge(self.object_id(id_), sent_files(news), olds)
         except Bitrix24Error as exc:
             raise self.failed_update(exc, olds, news) from None
         return UpdateResult(self.outputs(news, self.object_id(id_), adopted=bool(olds.get("adopted"))))

@@ -234,6 +234,16 @@ class BotProvider(BitrixProvider[int]):
         fields = {f"EVENT_{e.upper()}": url for e, url in events.items() if url}
         return {"CODE": props["code"], **fields, "PROPERTIES": properties}
 
+    def update_fields(self, props: dict[str, Any], olds: dict[str, Any] | None) -> dict[str, Any]:
+        """fields, without the properties that no declaration of this bot ever named and that the portal never
+        reads back: an imported or adopted bot keeps the e-mail, birthday and website it has, which nobody could
+        see, while a property the program removed is still cleared."""
+        fields = self.fields(props)
+        named = {*props["properties"], *((olds or {}).get("properties") or {}), *READABLE_PROPERTIES}
+        kept = {api for name, api in PROPERTY_NAMES.items() if name not in named}
+        fields["PROPERTIES"] = {k: v for k, v in fields["PROPERTIES"].items() if k not in kept}
+        return fields
+
     def register_params(self, props: dict[str, Any]) -> dict[str, Any]:
         return {**self.fields(props), "TYPE": props["type"], "OPENLINE": flag(props["openline"])}
 

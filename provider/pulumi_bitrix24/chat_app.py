@@ -205,8 +205,8 @@ class ChatAppProvider(BitrixProvider[int]):
 
     def imported(self, import_id: str) -> ReadResult:
         raise ImportRefusedError(
-            "a chat app cannot be imported: the REST API has no method that reads one. Declare it with adopt: its "
-            "first `pulumi up` takes over the app with that bot and code"
+            "a chat app cannot be imported: the REST API has no method that reads one. Declare it instead, with "
+            "its bot and code as on the portal: its first `pulumi up` takes over the app with that bot and code"
         )
 
     def cross_failures(self, values: dict[str, Any], unknown: set[str]) -> list[Failure]:
@@ -282,9 +282,9 @@ class ChatAppProvider(BitrixProvider[int]):
             raise self.naming_bot(exc, props) from None
         return int(app_id)
 
-    def converge(self, object_id: int, props: dict[str, Any]) -> None:
+    def converge(self, object_id: int, props: dict[str, Any], olds: dict[str, Any] | None = None) -> None:
         try:
-            super().converge(object_id, props)
+            super().converge(object_id, props, olds)
         except NotFoundError as exc:
             if exc.code != CHAT_APP_ID_ERROR:
                 raise

@@ -306,7 +306,7 @@ class WidgetProvider(BitrixProvider[str]):
             existing = Existing(self.id_for(props), ours=True)
             raise ExistsError(self.takeover_message(props, existing)) from None
 
-    def converge(self, object_id: str, props: dict[str, Any]) -> None:
+    def converge(self, object_id: str, props: dict[str, Any], olds: dict[str, Any] | None = None) -> None:
         """No placement.update exists: unbind this handler and bind it again with every declared field, in one
         request. Unbind always names the handler; without one the portal removes every handler of the placement."""
         unbind = SubCall(self.methods[2], self.unbind_params(props))

@@ -193,7 +193,8 @@ def test_a_bot_and_its_command_made_by_hand_are_imported_their_handlers_given_in
     """The REST API reads a bot and a command back, but not their handler URLs: the import file gives them (its
     `inputs`), and since nothing can tell that the portal holds those, the first `up` sends them once."""
     project = yaml_project(EMPTY, emulator)
-    profile = {"NAME": "By hand", "COLOR": "AQUA", "WORK_POSITION": "Helper"}
+    unread = {"EMAIL": "help@example.com", "PERSONAL_WWW": "https://example.com", "PERSONAL_BIRTHDAY": "2020-01-31"}
+    profile = {"NAME": "By hand", "COLOR": "AQUA", "WORK_POSITION": "Helper", **unread}
     bot_id = emulator.call("imbot.register", CODE="byhand", EVENT_HANDLER="https://example.com/bot", PROPERTIES=profile)
     command_id = emulator.make_command(bot_id["result"], "help")
     bot_id = bot_id["result"]
@@ -226,6 +227,7 @@ def test_a_bot_and_its_command_made_by_hand_are_imported_their_handlers_given_in
     assert sorted(emulator.writes()) == ["imbot.command.update", "imbot.update"]
     [bot] = emulator.state()["bots"]
     assert (bot["ID"], bot["PROPERTIES"]["NAME"], bot["PROPERTIES"]["COLOR"]) == (bot_id, "By hand", "AQUA")
+    assert {k: bot["PROPERTIES"][k] for k in unread} == unread  # never read back, never declared: left as they were
     project.cli("preview", "--expect-no-changes")
     assert_state_matches_portal(project, emulator)
 
@@ -237,7 +239,7 @@ def test_a_bot_and_its_command_made_by_hand_are_imported_their_handlers_given_in
         ("Bot", "999", "the portal has no bot with id 999"),
         ("BotCommand", "{other}/1", "bot {other} belongs to another application"),
         ("BotCommand", "{ours}/999", "bot {ours} has no command with id 999 on the portal"),
-        ("ChatApp", "1", "a chat app cannot be imported: the REST API has no method that reads one"),
+        ("ChatApp", "1", "no method that reads one. Declare it instead, with its bot and code as on the portal"),
     ],
 )
 def test_an_import_the_portal_cannot_serve_is_refused_naming_why(

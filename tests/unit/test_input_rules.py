@@ -273,3 +273,24 @@ def test_a_bot_photo_is_kept_as_a_digest_too(tmp_path: Path) -> None:
     checked = BOTS.check({}, bot).inputs
     assert set(checked["properties"]) == {"name", "photo_path", "photo_sha256"}
     assert BOTS.fields(sent_files(BOTS.normalized(checked)))["PROPERTIES"]["PERSONAL_PHOTO"] == encoded
+
+
+@pytest.mark.parametrize(
+    ("before", "now", "sent"),
+    [
+        ({}, {}, {}),  # imported or adopted: what nobody declared and nobody can see stays as it is
+        ({"email": "a@e.com"}, {"email": "b@e.com"}, {"EMAIL": "b@e.com"}),
+        ({"email": "a@e.com"}, {}, {"EMAIL": ""}),  # removed from the program: cleared
+        ({}, {"www": "https://e.com"}, {"PERSONAL_WWW": "https://e.com"}),
+    ],
+    ids=["never-named", "changed", "removed", "added"],
+)
+def test_an_update_sends_the_unread_properties_that_a_declaration_named(
+    before: dict[str, str], now: dict[str, str], sent: dict[str, str]
+) -> None:
+    def bot(extra: dict[str, str]) -> dict[str, Any]:
+        return BOTS.normalized({"code": "b", "event_handler": "https://e.com/h", "properties": {"name": "B", **extra}})
+
+    properties = BOTS.update_fields(bot(now), bot(before))["PROPERTIES"]
+    assert {k: v for k, v in properties.items() if k in {"EMAIL", "PERSONAL_WWW", "PERSONAL_BIRTHDAY"}} == sent
+    assert properties["NAME"] == "B" and properties["WORK_POSITION"] == ""  # readable ones: always the full set
