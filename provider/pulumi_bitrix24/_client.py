@@ -18,6 +18,7 @@ from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 from urllib.parse import urljoin
 
+import pulumi
 import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception
 from urllib3.exceptions import NameResolutionError, NewConnectionError
@@ -347,8 +348,12 @@ class Client:
         try:
             result = self._unwrap(method, response)
         except Bitrix24Error as exc:
-            if exc.code == QUERY_LIMIT_EXCEEDED:
-                self._bucket.refused()
+            if exc.code == QUERY_LIMIT_EXCEEDED and self._bucket.refused():
+                pulumi.log.warn(
+                    f"the portal refuses requests for its rate limit (QUERY_LIMIT_EXCEEDED) although "
+                    f"{self._settings.setting('plan')} is unlimited: pacing as the standard plan (a burst of 50, "
+                    "then 2 a second) for the rest of this run; set it to the portal's plan"
+                )
             raise
         self._bucket.accepted()
         return result

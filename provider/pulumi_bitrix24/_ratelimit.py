@@ -111,14 +111,19 @@ class LeakyBucket:
             self._drain()
             return 1 / self.rate if self.limited and self._level >= self._plan.burst / 2 else 0.0
 
-    def refused(self) -> None:
-        """The portal refused a request for its rate limit: assume its bucket is full, and slow down."""
+    def refused(self) -> bool:
+        """The portal refused a request for its rate limit: assume its bucket is full, and slow down. A bucket of
+        plan unlimited has no rate to halve: it takes the least plan a portal has (standard) and says so (True)."""
         if not self._adaptive:
-            return
+            return False
         with self._lock:
             self._drain()
+            fell_back = not self.limited
+            if fell_back:
+                self._plan, self._stamp = with_headroom(PLANS["standard"]), self._clock()
             self._level = max(self._level, float(self._plan.burst))
             self._share = max(MIN_SHARE, self._share / 2)
+            return fell_back
 
     def accepted(self) -> None:
         """The portal took a request: win back some of the rate given up."""

@@ -82,3 +82,24 @@ def test_two_runs_on_a_portal_at_its_limit_both_wait_and_succeed(
         assert sorted(bot["CODE"] for bot in state["bots"]) == ["first", "second"]
         apps = Counter((app["BOT_ID"], app["CODE"]) for app in state["apps"])
         assert len(apps) == 2 * APPS and set(apps.values()) == {1}  # every app once, no duplicates
+
+
+def test_a_portal_that_refuses_a_run_configured_unlimited_is_paced_as_standard_from_then_on(
+    tmp_path: Path, pulumi_bin: Path, pulumi_home: Path
+) -> None:
+    """bitrix24:plan unlimited on a portal that has a limit (a wrong setting, or a portal another tool has just
+    used up): the first refusal turns the run's pacing to the standard plan's, and the run says so, instead of
+    resending at full speed into the limit."""
+    with Emulator(tmp_path / "portal", plan="standard") as info:
+        emulator = EmulatorControl(info)
+        project = stack(tmp_path, "unpaced", info, pulumi_bin, pulumi_home, info.client_id)
+        project.config("bitrix24:plan", "unlimited")
+        for _ in range(60):  # another tool has just used up the portal's burst
+            emulator.call("imbot.bot.list")
+        emulator.clear_journal()
+        up = project.up()
+        assert up.changes() == {"create": APPS + 2}
+        assert "although bitrix24:plan is unlimited: pacing as the standard plan" in up.output
+        refused = [e for e in emulator.journal("") if e["error"] == "QUERY_LIMIT_EXCEEDED"]
+        assert 1 <= len(refused) <= 3, len(refused)
+        assert len(emulator.state()["apps"]) == APPS

@@ -95,3 +95,12 @@ def test_the_portals_bucket_does_not_adapt(clock: FakeClock) -> None:
     bucket = LeakyBucket(PLANS["standard"], clock)
     bucket.refused()
     assert bucket.rate == 2.0 and bucket.try_acquire()
+
+
+def test_an_unlimited_bucket_that_the_portal_refuses_paces_as_the_standard_plan(clock: FakeClock) -> None:
+    bucket = LeakyBucket(PLANS["unlimited"], clock=clock, adaptive=True)
+    assert bucket.reserve() == 0.0 and not bucket.limited
+    assert bucket.refused() is True  # said once
+    assert bucket.limited and bucket.rate == PLANS["standard"].rate / 2
+    assert bucket.reserve() > 0  # the portal's bucket is assumed full
+    assert bucket.refused() is False
