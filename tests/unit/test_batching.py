@@ -317,3 +317,11 @@ def test_a_request_fills_up_for_at_most_fill_seconds(portal: FakePortal) -> None
     waited = run_operations(subject, 12, apart=FILL_SECONDS / 8)  # 12 starts, the last long after the deadline
     assert FILL_SECONDS <= max(waited) < 2 * FILL_SECONDS + 0.2
     assert len(portal.requests) == 2 and len(portal.requests[0]) >= 8
+
+
+def test_a_lone_operation_after_a_bulk_run_leaves_at_once(portal: FakePortal) -> None:
+    """The bot's delete after its apps': nothing else runs, so nothing can join it."""
+    subject = coalescer(portal)
+    run_operations(subject, DYNAMIC_WORKERS + 2)
+    [waited] = run_operations(subject, 1)
+    assert waited < 0.05
