@@ -68,6 +68,11 @@ from .widget import WidgetProvider
 Result = TypeVar("Result")
 
 PORTAL_KEYS = frozenset({"webhook_url", "portal_url", "client_id"})
+LOOKUP_PROVIDER_HINT = (
+    "a lookup without a provider uses the default one (the bitrix24:* config); to ask an explicit provider, pass "
+    "it: `options: provider: ${name}` in YAML, `{ provider }` in TypeScript, "
+    "`opts=pulumi.InvokeOptions(provider=...)` in Python"
+)
 """Provider settings that can name another portal, or another owner of its objects."""
 
 THREADS = 256
@@ -185,6 +190,8 @@ class Bitrix24Provider(Provider):
             return await lookups[request.tok](plain_map(request.args))
         except LookupRefusedError as refused:
             return InvokeResponse(failures=[CheckFailure(refused.field, refused.reason)])
+        except SettingsError as exc:  # the default provider's, when the program meant an explicit one
+            return InvokeResponse(failures=[CheckFailure("", f"{exc}; {LOOKUP_PROVIDER_HINT}")])
 
     async def get_bot(self, args: dict[str, Any]) -> InvokeResponse:
         """getBot: a bot by code or id."""
@@ -218,8 +225,8 @@ class Bitrix24Provider(Provider):
         widgets = cast(WidgetProvider, self.cores[KINDS[3].token])
         try:
             found = await self.run(widgets.lookup, {}, placement)
-        except SettingsError as exc:
-            raise LookupRefusedError("", str(exc)) from None
+        except SettingsError:
+            raise
         except ValueError as exc:  # the placement rule of Widget
             raise LookupRefusedError("placement", str(exc)) from None
         return InvokeResponse(return_value=wrapped_map({"placement": placement, "widgets": found}, set()))

@@ -151,6 +151,43 @@ def test_an_explicit_provider_manages_a_second_portal_and_rotates_in_place(
     assert [c.state()["bots"] for c in two_portals.values()] == [[], []]
 
 
+LOOKUP_WITHOUT_PROVIDER = f"""name: lookup
+runtime: yaml
+plugins:
+  providers:
+    - name: bitrix24
+      {PLUGIN_PATH}
+config:
+  globexWebhook:
+    type: string
+    secret: true
+resources:
+  globex:
+    type: pulumi:providers:bitrix24
+    properties:
+      webhookUrl: ${{globexWebhook}}
+      clientId: some-app
+variables:
+  found:
+    fn::invoke:
+      function: bitrix24:index:getBot
+      arguments:
+        code: helper
+"""
+
+
+def test_a_lookup_that_forgot_its_explicit_provider_says_how_to_pass_it(
+    yaml_project: YamlFactory, emulator: EmulatorControl
+) -> None:
+    project = yaml_project(LOOKUP_WITHOUT_PROVIDER, emulator, webhook=False)
+    project.config("globexWebhook", emulator.info.webhook_url, secret=True)
+    run = project.preview(check=False)
+    assert run.code != 0
+    assert "no Bitrix24 portal configured" in run.output, run.output
+    assert "to ask an explicit provider, pass it: `options: provider: ${name}` in YAML" in run.output
+    assert "Traceback" not in run.output
+
+
 EMPTY = f"""name: imports
 runtime: yaml
 plugins:
