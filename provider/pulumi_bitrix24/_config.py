@@ -273,6 +273,17 @@ _RULES: dict[str, Callable[[Any], Any]] = {
 """Per-setting rules: each returns the value as the setting's type or raises ValueError saying the rule."""
 
 
+def setting_problems(values: Mapping[str, Any]) -> dict[str, str]:
+    """The rule each given setting breaks, by its Python name (an explicit provider's inputs, checked as given)."""
+    problems: dict[str, str] = {}
+    for field, value in values.items():
+        try:
+            _RULES.get(field, str)(value)
+        except ValueError as exc:
+            problems[field] = str(exc)
+    return problems
+
+
 def _checked(field: str, value: Any, name: str, problems: list[str]) -> Any:
     """`value` as the type of `field`, or None with the broken rule, naming the setting `name`, added to problems."""
     try:

@@ -47,7 +47,7 @@ from pulumi.runtime.rpc import UNKNOWN
 from pulumi.runtime.settings import Settings
 from pulumi.runtime.settings import configure as configure_runtime
 
-from ._config import NAMESPACE, SECRET_SETTINGS, SettingsError
+from ._config import NAMESPACE, SECRET_SETTINGS, SettingsError, setting_problems
 from ._errors import OwnershipError
 from ._resource import BitrixProvider, FileLimit, file_base64, whole
 from ._schema import (
@@ -175,11 +175,20 @@ class Bitrix24Provider(Provider):
         return GetSchemaResponse(schema=json.dumps(schema()))
 
     async def check_config(self, request: CheckRequest) -> CheckResponse:
-        """Credentials are secret in the provider's state even where the config holds them in plain text."""
+        """Credentials are secret in the provider's state even where the config holds them in plain text. An
+        explicit provider's settings are checked here, naming its own inputs; the default provider's are reported
+        by each resource's check, naming the `bitrix24:*` keys the user set."""
         secret = {camel(name) for name in SECRET_SETTINGS}
-        return CheckResponse(
-            inputs={k: v.with_secret(v.is_secret or k in secret) for k, v in request.new_inputs.items()}
-        )
+        inputs = {k: v.with_secret(v.is_secret or k in secret) for k, v in request.new_inputs.items()}
+        failures: list[CheckFailure] = []
+        if not request.urn.rsplit("::", 1)[-1].startswith("default"):
+            given = {
+                snake(k): whole(plain(v))
+                for k, v in request.new_inputs.items()
+                if k != "version" and v.value is not None and not isinstance(v.value, Computed)
+            }
+            failures = [CheckFailure(camel(field), rule) for field, rule in setting_problems(given).items()]
+        return CheckResponse(inputs=inputs, failures=failures)
 
     async def invoke(self, request: InvokeRequest) -> InvokeResponse:
         """The lookup functions, answered by the cores; a bad argument or a refusal is a failure naming it."""

@@ -176,6 +176,21 @@ variables:
 """
 
 
+def test_an_explicit_providers_bad_setting_is_refused_at_the_provider_naming_its_input(
+    yaml_project: YamlFactory, emulator: EmulatorControl
+) -> None:
+    settings = "      clientId: some-app\n      plan: premium\n      timeoutSeconds: 0\n"
+    program = LOOKUP_WITHOUT_PROVIDER.replace("      clientId: some-app\n", settings).split("variables:")[0]
+    project = yaml_project(program, emulator, webhook=False)
+    project.config("globexWebhook", emulator.info.webhook_url, secret=True)
+    run = project.preview(check=False)
+    assert run.code != 0
+    assert "property plan value {premium} has a problem: must be one of standard, enterprise, unlimited" in run.output
+    assert "property timeoutSeconds value {0} has a problem: must be a number greater than 0" in run.output
+    assert "bitrix24:plan" not in run.output
+    assert emulator.requests() == 0
+
+
 def test_a_lookup_that_forgot_its_explicit_provider_says_how_to_pass_it(
     yaml_project: YamlFactory, emulator: EmulatorControl
 ) -> None:
