@@ -9,6 +9,7 @@ names; the plugin runs the same core (README "Python: the plugin's resources").
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 from typing import Any, ClassVar
 
@@ -36,6 +37,10 @@ def _wire(value: Any) -> Any:
     return value
 
 
+_COMPACT = {name.replace("_", ""): name for name in SETTINGS}
+"""The settings by their names without underscores: `timeout_second` and `webhookUrl` find their setting."""
+
+
 class Provider(pulumi.ProviderResource):
     """A Bitrix24 portal for the plugin's resources: the settings of README "Configuration" by their Python names
     (`webhook_url`, `client_id`, or `portal_url` and the OAuth ones, ...). Credentials are kept as secrets. Give
@@ -47,8 +52,11 @@ class Provider(pulumi.ProviderResource):
     ) -> None:
         unknown = sorted(set(settings) - set(SETTINGS))
         if unknown:
+            close = difflib.get_close_matches(unknown[0].replace("_", "").lower(), _COMPACT, n=1)
+            hint = f"did you mean {_COMPACT[close[0]]}? " if close else ""
             raise ProgramError(
-                f"Provider {resource_name!r}: unknown setting {unknown[0]!r}; the settings are {', '.join(SETTINGS)}"
+                f"Provider {resource_name!r}: unknown setting {unknown[0]!r}; {hint}the settings are "
+                f"{', '.join(SETTINGS)}"
             )
         inputs: dict[str, Any] = {}
         for name, value in settings.items():

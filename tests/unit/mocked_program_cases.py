@@ -129,5 +129,6 @@ def test_the_plugins_resources_refuse_a_portal_name_and_an_unknown_setting() -> 
 
     with pytest.raises(ProgramError, match=r"Bot 'p': portal names a portal of bitrix24:portals.*provider=Provider"):
         native.Bot("p", BotArgs(code="p", event_handler=HANDLER, properties=BotProperties(name="B"), portal="acme"))
-    with pytest.raises(ProgramError, match=r"Provider 'x': unknown setting 'webhook'; the settings are webhook_url"):
+    unknown = r"Provider 'x': unknown setting 'webhook'; did you mean webhook_url\? the settings are webhook_url"
+    with pytest.raises(ProgramError, match=unknown):
         native.Provider("x", webhook="https://acme.example/rest/1/code/")
