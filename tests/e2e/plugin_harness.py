@@ -29,6 +29,11 @@ def yaml_host_dir() -> Path:
 PLUGIN_PATH = "path: ../../.venv/bin"
 
 
+def yaml_program(name: str, body: str = "") -> str:
+    """A Pulumi YAML program named `name` that loads the plugin as the examples do, then `body`."""
+    return f"name: {name}\nruntime: yaml\nplugins:\n  providers:\n    - name: bitrix24\n      {PLUGIN_PATH}\n{body}"
+
+
 class YamlProject(Project):
     """A YAML project folder: an example's files with `program` as its Pulumi.yaml."""
 

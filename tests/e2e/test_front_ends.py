@@ -11,7 +11,7 @@ from pulumi_bitrix24._schema import snake
 
 from .conftest import ProjectFactory
 from .harness import EmulatorControl, Project, first_error
-from .plugin_harness import PLUGIN_PATH, YamlFactory
+from .plugin_harness import YamlFactory, yaml_program
 
 HANDLER = "https://example.com/twin/events"
 BAD_HANDLER = "http://example.com/twin/events"
@@ -29,13 +29,9 @@ BotCommand("helpCommand", BotCommandArgs(bot_id=bot.bot_id, command="help", even
 ChatApp("helpButton", ChatAppArgs(bot_id=bot.bot_id, code="help_button", js_method="SEND", js_param="/help",
         translations=[Translation(language_id="en", title="Help", description="Ask the twin bot")]))
 """
-YAML = f"""name: twin
-runtime: yaml
-plugins:
-  providers:
-    - name: bitrix24
-      {PLUGIN_PATH}
-config:
+YAML = yaml_program(
+    "twin",
+    """config:
   handler:
     type: string
 resources:
@@ -43,7 +39,7 @@ resources:
     type: bitrix24:index:Bot
     properties:
       code: twin
-      eventHandler: ${{handler}}
+      eventHandler: ${handler}
       properties:
         name: Twin
         color: AQUA
@@ -51,9 +47,9 @@ resources:
   helpCommand:
     type: bitrix24:index:BotCommand
     properties:
-      botId: ${{twinBot.botId}}
+      botId: ${twinBot.botId}
       command: help
-      eventCommandAdd: ${{handler}}
+      eventCommandAdd: ${handler}
       translations:
         - languageId: en
           title: Show help
@@ -64,7 +60,7 @@ resources:
   helpButton:
     type: bitrix24:index:ChatApp
     properties:
-      botId: ${{twinBot.botId}}
+      botId: ${twinBot.botId}
       code: help_button
       jsMethod: SEND
       jsParam: /help
@@ -72,7 +68,8 @@ resources:
         - languageId: en
           title: Help
           description: Ask the twin bot
-"""
+""",
+)
 PORTAL_IDS = frozenset({"ID", "OWNER", "BOT_ID"})
 """Fields of a portal object that differ by run: its id, its owner (each stack's CLIENT_ID), its bot's id."""
 

@@ -15,12 +15,12 @@ from .harness import VENV, EmulatorControl, first_error, json_documents, offline
 from .plugin_harness import (
     COMMAND_FLAGS,
     HASH,
-    PLUGIN_PATH,
     WIDGETS_EXAMPLE,
     YamlFactory,
     assert_state_matches_portal,
     by_type,
     example,
+    yaml_program,
 )
 
 
@@ -92,13 +92,9 @@ def test_a_value_of_the_wrong_type_is_refused_by_the_engine_naming_the_property_
     assert emulator.writes("") == []
 
 
-TWO_PORTALS = f"""name: two-portals
-runtime: yaml
-plugins:
-  providers:
-    - name: bitrix24
-      {PLUGIN_PATH}
-config:
+TWO_PORTALS = yaml_program(
+    "two-portals",
+    """config:
   globexWebhook:
     type: string
     secret: true
@@ -109,8 +105,8 @@ resources:
   globex:
     type: pulumi:providers:bitrix24
     properties:
-      webhookUrl: ${{globexWebhook}}
-      clientId: ${{globexClientId}}
+      webhookUrl: ${globexWebhook}
+      clientId: ${globexClientId}
   acmeBot:
     type: bitrix24:index:Bot
     properties:
@@ -126,8 +122,9 @@ resources:
       properties:
         name: Globex helper
     options:
-      provider: ${{globex}}
-"""
+      provider: ${globex}
+""",
+)
 
 
 def test_an_explicit_provider_manages_a_second_portal_and_rotates_in_place(
@@ -151,13 +148,9 @@ def test_an_explicit_provider_manages_a_second_portal_and_rotates_in_place(
     assert [c.state()["bots"] for c in two_portals.values()] == [[], []]
 
 
-LOOKUP_WITHOUT_PROVIDER = f"""name: lookup
-runtime: yaml
-plugins:
-  providers:
-    - name: bitrix24
-      {PLUGIN_PATH}
-config:
+LOOKUP_WITHOUT_PROVIDER = yaml_program(
+    "lookup",
+    """config:
   globexWebhook:
     type: string
     secret: true
@@ -165,7 +158,7 @@ resources:
   globex:
     type: pulumi:providers:bitrix24
     properties:
-      webhookUrl: ${{globexWebhook}}
+      webhookUrl: ${globexWebhook}
       clientId: some-app
 variables:
   found:
@@ -173,7 +166,8 @@ variables:
       function: bitrix24:index:getBot
       arguments:
         code: helper
-"""
+""",
+)
 
 
 def test_an_explicit_providers_bad_setting_is_refused_at_the_provider_naming_its_input(
@@ -203,13 +197,7 @@ def test_a_lookup_that_forgot_its_explicit_provider_says_how_to_pass_it(
     assert "Traceback" not in run.output
 
 
-EMPTY = f"""name: imports
-runtime: yaml
-plugins:
-  providers:
-    - name: bitrix24
-      {PLUGIN_PATH}
-"""
+EMPTY = yaml_program("imports")
 
 
 def test_a_widget_bound_by_hand_is_imported_and_its_generated_code_changes_nothing(
@@ -328,13 +316,9 @@ def test_yaml_widgets_example_lists_the_bound_widget_as_the_portal_holds_it(
     assert options["width"] == 60 and options["iconName"] == "fa-sticky-note"
 
 
-LOOKUPS = f"""name: lookups
-runtime: yaml
-plugins:
-  providers:
-    - name: bitrix24
-      {PLUGIN_PATH}
-config:
+LOOKUPS = yaml_program(
+    "lookups",
+    """config:
   botId:
     type: integer
 variables:
@@ -342,10 +326,11 @@ variables:
     fn::invoke:
       function: bitrix24:index:getBotCommands
       arguments:
-        botId: ${{botId}}
+        botId: ${botId}
 outputs:
-  commands: ${{commands.commands}}
-"""
+  commands: ${commands.commands}
+""",
+)
 
 
 def test_get_bot_commands_refuses_a_bot_of_another_application(
