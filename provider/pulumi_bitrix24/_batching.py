@@ -202,22 +202,25 @@ class Coalescer:
         """Wait until the queue holds a full batch, for at most FILL_SECONDS (called with the lock held): the plugin
         runs as many operations at once as `pulumi up --parallel` allows, but the engine starts them only as fast
         as it writes its state (about 25 a second), so a request that left at once would carry a few. It leaves
-        early when as many operations as ever ran at once all wait here: at once when the front end was seen to
-        run no more (`--parallel` reached), else after QUIET_SECONDS without a new one (then it has learnt that).
-        A lone operation leaves at once: nothing else runs to join it. The tail of a run, fewer operations than
-        that but more than one, waits the whole FILL_SECONDS: leaving after a quiet moment
-        there too took 34 to 41 requests for 500 apps instead of 29 to 31, as the engine pauses mid-run."""
+        early when every operation in progress waits here and none can join: at once when they are as many as
+        the front end was seen to run (`--parallel` reached), else after QUIET_SECONDS without a new one, when
+        they are as many as ever ran at once (then it learns that) or a lone one (a bot's delete after its
+        apps'; in a bulk run a second starts well within that time). The tail of a run, fewer operations than
+        ever ran at once but more than one, waits the whole FILL_SECONDS: leaving after a quiet moment there
+        too took 34 to 41 requests for 500 apps instead of 29 to 31, as the engine pauses mid-run."""
         deadline = self._clock() + FILL_SECONDS
-        while sum(len(e.calls) for e in self._queue) < MAX_BATCH and self._running > 1:  # a lone one goes at once
+        while sum(len(e.calls) for e in self._queue) < MAX_BATCH:
             now = self._clock()
             if now >= deadline:
                 return
             wake = deadline
-            if len(self._queue) >= self._running == self._widest:  # as many as ever run at once, all waiting here
-                if self._running <= self._ceiling:
+            widest = self._running == self._widest
+            if len(self._queue) >= self._running and (widest or self._running <= 1):  # no one else can join
+                if widest and self._running <= self._ceiling:
                     return
                 if now - self._arrived >= QUIET_SECONDS:
-                    self._ceiling = self._running
+                    if widest:
+                        self._ceiling = self._running
                     return
                 wake = min(deadline, self._arrived + QUIET_SECONDS)
             self._cv.wait(wake - now)

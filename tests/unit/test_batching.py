@@ -319,9 +319,30 @@ def test_a_request_fills_up_for_at_most_fill_seconds(portal: FakePortal) -> None
     assert len(portal.requests) == 2 and len(portal.requests[0]) >= 8
 
 
-def test_a_lone_operation_after_a_bulk_run_leaves_at_once(portal: FakePortal) -> None:
-    """The bot's delete after its apps': nothing else runs, so nothing can join it."""
+def test_a_lone_operation_after_a_bulk_run_leaves_after_a_quiet_moment(portal: FakePortal) -> None:
+    """The bot's delete after its apps': nothing else runs, so nothing joins it; in a bulk run a second operation
+    starts well within QUIET_SECONDS, and the request keeps filling."""
     subject = coalescer(portal)
     run_operations(subject, DYNAMIC_WORKERS + 2)
     [waited] = run_operations(subject, 1)
-    assert waited < 0.05
+    assert QUIET_SECONDS <= waited < QUIET_SECONDS + 0.1 < FILL_SECONDS
+
+
+def test_operations_that_start_one_by_one_share_a_full_request(portal: FakePortal) -> None:
+    """The engine starts a bulk run's operations about 25 a second: the first, alone for a moment, waits for the
+    others instead of leaving with its own calls."""
+    subject = coalescer(portal)
+    run_operations(subject, MAX_BATCH)  # `--parallel 50`, more than this run will use
+    portal.requests.clear()
+
+    def operation(i: int) -> None:
+        with subject.operation():
+            subject.submit([SubCall("m", {"i": i}), SubCall("m", {"i": i, "x": Ref(0)})])
+
+    threads = [threading.Thread(target=operation, args=(i,)) for i in range(MAX_BATCH // 2)]
+    for thread in threads:
+        thread.start()
+        threading.Event().wait(0.02)
+    for thread in threads:
+        thread.join(10)
+    assert [len(r) for r in portal.requests] == [MAX_BATCH]
