@@ -10,7 +10,7 @@ import difflib
 import json
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
@@ -273,24 +273,25 @@ _RULES: dict[str, Callable[[Any], Any]] = {
 """Per-setting rules: each returns the value as the setting's type or raises ValueError saying the rule."""
 
 
+def _broken_rule(field: str, value: Any) -> tuple[Any, str | None]:
+    """`value` as the type of `field`, or None and the rule it breaks."""
+    try:
+        return _RULES.get(field, str)(value), None
+    except ValueError as exc:
+        return None, str(exc)
+
+
 def setting_problems(values: Mapping[str, Any]) -> dict[str, str]:
     """The rule each given setting breaks, by its Python name (an explicit provider's inputs, checked as given)."""
-    problems: dict[str, str] = {}
-    for field, value in values.items():
-        try:
-            _RULES.get(field, str)(value)
-        except ValueError as exc:
-            problems[field] = str(exc)
-    return problems
+    return {field: rule for field, value in values.items() if (rule := _broken_rule(field, value)[1]) is not None}
 
 
 def _checked(field: str, value: Any, name: str, problems: list[str]) -> Any:
     """`value` as the type of `field`, or None with the broken rule, naming the setting `name`, added to problems."""
-    try:
-        return _RULES.get(field, str)(value)
-    except ValueError as exc:
-        problems.append(f"{name} {exc}")
-        return None
+    parsed, rule = _broken_rule(field, value)
+    if rule is not None:
+        problems.append(f"{name} {rule}")
+    return parsed
 
 
 def _env_name(field: str) -> str:
@@ -314,11 +315,18 @@ def unknown_keys(config: ConfigSource | None) -> list[str]:
     return problems
 
 
+def closest(name: str, names: Iterable[str]) -> str | None:
+    """The one of `names` that `name` most likely misspells, whatever its case and underscores (`timeout_second`,
+    `webhookUrl`), or None."""
+    compact = {n.replace("_", "").lower(): n for n in names}
+    match = difflib.get_close_matches(name.replace("_", "").lower(), compact, n=1)
+    return compact[match[0]] if match else None
+
+
 def _unknown_key(full: str, key: str, prefix: str, keys: tuple[str, ...]) -> str:
     """`unknown config key ...; did you mean ...?`, or the known keys when nothing is close."""
-    known = {k.lower(): k for k in keys}
-    match = difflib.get_close_matches(key.lower(), known, n=1)
-    hint = f"did you mean {prefix}{known[match[0]]}?" if match else f"known keys: {', '.join(keys)}"
+    match = closest(key, keys)
+    hint = f"did you mean {prefix}{match}?" if match else f"known keys: {', '.join(keys)}"
     return f"unknown config key {full}; {hint}"
 
 

@@ -68,6 +68,9 @@ from .widget import WidgetProvider
 Result = TypeVar("Result")
 
 PORTAL_KEYS = frozenset({"webhook_url", "portal_url", "client_id"})
+DEFAULT_PROVIDER = re.compile(r"default(_.+)?")
+"""The name Pulumi gives a default provider: `default`, or `default_` and the version and download URL
+(`default_0_1_0`; ProviderRequest.DefaultName in pkg/resource/deploy/providers/provider.go)."""
 LOOKUP_PROVIDER_HINT = (
     "a lookup without a provider uses the default one (the bitrix24:* config); to ask an explicit provider, pass "
     "it: `options: provider: ${name}` in YAML, `{ provider }` in TypeScript, "
@@ -181,7 +184,7 @@ class Bitrix24Provider(Provider):
         secret = {camel(name) for name in SECRET_SETTINGS}
         inputs = {k: v.with_secret(v.is_secret or k in secret) for k, v in request.new_inputs.items()}
         failures: list[CheckFailure] = []
-        if not request.urn.rsplit("::", 1)[-1].startswith("default"):
+        if not DEFAULT_PROVIDER.fullmatch(request.urn.rsplit("::", 1)[-1]):
             given = {
                 snake(k): whole(plain(v))
                 for k, v in request.new_inputs.items()

@@ -9,13 +9,12 @@ names; the plugin runs the same core (README "Python: the plugin's resources").
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import json
 from typing import Any, ClassVar
 
 import pulumi
 
-from ._config import SECRET_SETTINGS, SETTINGS
+from ._config import SECRET_SETTINGS, SETTINGS, closest
 from ._program import ProgramError, require
 from ._schema import GET_BOT, GET_BOT_COMMANDS, GET_WIDGETS, KINDS, PACKAGE, Kind, camel, schema, snake
 from .bot import BotArgs
@@ -37,10 +36,6 @@ def _wire(value: Any) -> Any:
     return value
 
 
-_COMPACT = {name.replace("_", ""): name for name in SETTINGS}
-"""The settings by their names without underscores: `timeout_second` and `webhookUrl` find their setting."""
-
-
 class Provider(pulumi.ProviderResource):
     """A Bitrix24 portal for the plugin's resources: the settings of README "Configuration" by their Python names
     (`webhook_url`, `client_id`, or `portal_url` and the OAuth ones, ...). Credentials are kept as secrets. Give
@@ -52,8 +47,8 @@ class Provider(pulumi.ProviderResource):
     ) -> None:
         unknown = sorted(set(settings) - set(SETTINGS))
         if unknown:
-            close = difflib.get_close_matches(unknown[0].replace("_", "").lower(), _COMPACT, n=1)
-            hint = f"did you mean {_COMPACT[close[0]]}? " if close else ""
+            match = closest(unknown[0], SETTINGS)
+            hint = f"did you mean {match}? " if match else ""
             raise ProgramError(
                 f"Provider {resource_name!r}: unknown setting {unknown[0]!r}; {hint}the settings are "
                 f"{', '.join(SETTINGS)}"
